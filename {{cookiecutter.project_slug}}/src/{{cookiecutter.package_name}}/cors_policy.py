@@ -1,0 +1,359 @@
+"""The origin grammar and the CORS safety rules of this service.
+
+This module is the single home of those rules. The project generator's hook
+loads this very file to check the answers before a service is generated, and
+the service's settings apply it again at start-up, so both refuse the same
+things with the same words. It depends on the standard library only.
+
+An origin entry is one of:
+
+- an exact origin, ``scheme://host[:port]`` with ``http`` or ``https``;
+- a host pattern, ``https://*.example.com``: the ``*`` is exactly one DNS
+  label, like a TLS wildcard certificate, and at least two labels follow it;
+- a port pattern, ``http://localhost:*``: any port, or none;
+- ``*``: every origin (development and test only, never with credentials).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+ALL_ORIGINS = "*"
+DEFAULT_PORTS = {"http": "80", "https": "443"}
+
+_DNS_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+_HTTP_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_CANONICAL_PORT = re.compile(r"[1-9][0-9]{0,4}")
+
+
+class Environment(StrEnum):
+    """Where the service runs; each environment has its own allowed origins."""
+
+    DEVELOPMENT = "development"
+    STAGING = "staging"
+    PRODUCTION = "production"
+    TEST = "test"
+
+    @property
+    def allows_all_origins(self) -> bool:
+        """Whether ``*`` may be configured: only on a developer's machine."""
+        return self in (Environment.DEVELOPMENT, Environment.TEST)
+
+
+class PolicyError(ValueError):
+    """A setting breaks the grammar or a safety rule.
+
+    The message names the setting, the refused value and what to write instead.
+    """
+
+    def __init__(self, setting: str, value: str, problem: str, fix: str) -> None:
+        self.setting = setting
+        self.value = value
+        super().__init__(f"{setting}: {value!r} {problem}. {fix}")
+
+
+@dataclass(frozen=True)
+class NormalisedOrigin:
+    """An origin entry in canonical form, and what was changed to get there."""
+
+    text: str
+    changes: tuple[str, ...] = ()
+
+
+def split_list(value: str | Iterable[str]) -> list[str]:
+    """Read a list given as a JSON array, as comma-separated text, or as a sequence."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            decoded = json.loads(text)
+            if not isinstance(decoded, list) or not all(isinstance(i, str) for i in decoded):
+                raise ValueError(f"{value!r} must be a JSON array of strings")
+            items: Iterable[str] = decoded
+        else:
+            items = text.split(",")
+    else:
+        items = value
+    return [item.strip() for item in items if item.strip()]
+
+
+def normalise_origin(entry: str, setting: str) -> NormalisedOrigin:
+    """Check one origin entry against the grammar and return its canonical form."""
+    if entry == ALL_ORIGINS:
+        return NormalisedOrigin(ALL_ORIGINS)
+    changes: list[str] = []
+    scheme, separator, rest = entry.partition("://")
+    if not separator:
+        example = entry.lstrip("/").split("/")[0] or "app.example.com"
+        raise PolicyError(
+            setting, entry, "has no scheme", f"Write 'https://{example}' (or http:// for local development)"
+        )
+    if scheme.lower() not in DEFAULT_PORTS:
+        raise PolicyError(
+            setting,
+            entry,
+            f"uses the scheme {scheme!r}; browsers send only http and https origins",
+            f"Write 'https://{rest}'",
+        )
+    if scheme != scheme.lower():
+        changes.append("lower-cased the scheme")
+        scheme = scheme.lower()
+    if rest.endswith("/") and rest.count("/") == 1:
+        rest = rest[:-1]
+        changes.append("removed the trailing slash")
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    if authority != rest:
+        raise PolicyError(
+            setting,
+            entry,
+            "has a path, query or fragment; an origin is only scheme://host[:port]",
+            f"Write '{scheme}://{authority}'",
+        )
+    if "@" in authority:
+        bare = authority.rpartition("@")[2]
+        raise PolicyError(setting, entry, "carries user information", f"Write '{scheme}://{bare}'")
+    host, port = _split_authority(authority, setting, entry)
+    if host != host.lower():
+        changes.append("lower-cased the host")
+        host = host.lower()
+    _check_host(host, setting, entry, scheme)
+    if port == DEFAULT_PORTS[scheme]:
+        changes.append(f"dropped the default port :{port}")
+        port = ""
+    text = f"{scheme}://{host}" + (f":{port}" if port else "")
+    return NormalisedOrigin(text, tuple(changes))
+
+
+def _split_authority(authority: str, setting: str, entry: str) -> tuple[str, str]:
+    if authority.startswith("["):
+        host, _, tail = authority.partition("]")
+        host += "]"
+        if tail and not tail.startswith(":"):
+            raise PolicyError(setting, entry, "has text after the IPv6 address", "Write it as http://[::1]:8000")
+        port = tail[1:]
+        has_port = bool(tail)
+    else:
+        host, colon, port = authority.partition(":")
+        has_port = bool(colon)
+    if not host:
+        raise PolicyError(setting, entry, "has no host", "Write it as https://app.example.com")
+    if has_port and port != "*":
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            raise PolicyError(setting, entry, "has an invalid port", "Use a port from 1 to 65535, or '*' for any port")
+        port = str(int(port))
+    return host, port
+
+
+def _check_host(host: str, setting: str, entry: str, scheme: str) -> None:
+    if host.startswith("["):
+        try:
+            ipaddress.IPv6Address(host[1:-1])
+        except ValueError:
+            raise PolicyError(setting, entry, "has an invalid IPv6 address", "Write it as http://[::1]:8000") from None
+        return
+    if not host.isascii():
+        try:
+            ascii_host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            ascii_host = "xn--..."
+        raise PolicyError(
+            setting, entry, "has a non-ASCII host; browsers send its punycode form", f"Write '{scheme}://{ascii_host}'"
+        )
+    if host.endswith("."):
+        raise PolicyError(setting, entry, "ends its host with a dot", f"Write '{scheme}://{host.rstrip('.')}'")
+    labels = host.split(".")
+    if labels[0] == "*":
+        fixed = labels[1:]
+        if len(fixed) < 2:
+            raise PolicyError(
+                setting,
+                entry,
+                "lets the wildcard reach a whole top-level domain",
+                "Put at least two labels after it, as in https://*.example.com",
+            )
+        if _is_ipv4(".".join(fixed)):
+            raise PolicyError(setting, entry, "puts a wildcard in an IP address", "List the address itself")
+        labels = fixed
+    if any("*" in label for label in labels):
+        raise PolicyError(
+            setting,
+            entry,
+            "uses '*' inside the host",
+            "A wildcard must be the whole leftmost label, as in https://*.example.com",
+        )
+    if _is_ipv4(host):
+        return
+    if not all(_DNS_LABEL.fullmatch(label) for label in labels):
+        raise PolicyError(
+            setting,
+            entry,
+            "has an invalid host name",
+            "Use letters, digits and hyphens between the dots, as in https://app.example.com",
+        )
+
+
+def _is_ipv4(host: str) -> bool:
+    try:
+        ipaddress.IPv4Address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def is_pattern(origin: str) -> bool:
+    """Whether a canonical origin entry matches more than one origin."""
+    return origin == ALL_ORIGINS or "://*." in origin or origin.endswith(":*")
+
+
+def normalise_origins(value: str | Iterable[str], setting: str) -> list[NormalisedOrigin]:
+    """Check a list of origin entries; duplicates are dropped, order is kept."""
+    seen: dict[str, NormalisedOrigin] = {}
+    for entry in split_list(value):
+        origin = normalise_origin(entry, setting)
+        seen.setdefault(origin.text, origin)
+    return list(seen.values())
+
+
+def check_origin_rules(
+    origins: Sequence[str],
+    *,
+    environment: Environment,
+    allow_credentials: bool,
+    setting: str,
+    credentials_setting: str,
+) -> None:
+    """Refuse origin lists that are unsafe for the environment they serve."""
+    if ALL_ORIGINS in origins:
+        if not environment.allows_all_origins:
+            raise PolicyError(
+                setting,
+                ALL_ORIGINS,
+                f"allows every origin, which is refused in {environment}",
+                "List the frontend origins, as in https://app.example.com",
+            )
+        if allow_credentials:
+            raise PolicyError(
+                setting,
+                ALL_ORIGINS,
+                "allows every origin together with credentials, so any web page could act as your users",
+                f"List the frontend origins, or set {credentials_setting} to false",
+            )
+    if environment is Environment.PRODUCTION:
+        if not origins:
+            raise PolicyError(
+                setting,
+                "",
+                "is empty, but production needs its frontend origins",
+                "List them, as in https://app.example.com",
+            )
+        for origin in origins:
+            if origin.startswith("http://"):
+                raise PolicyError(
+                    setting,
+                    origin,
+                    "is plain http, which is refused in production",
+                    f"Write '{origin.replace('http://', 'https://', 1)}'",
+                )
+
+
+def normalise_tokens(value: str | Iterable[str], setting: str, kind: str) -> list[str]:
+    """Check a list of HTTP methods or header names (RFC 9110 tokens)."""
+    tokens: dict[str, str] = {}
+    for item in split_list(value):
+        if not _HTTP_TOKEN.fullmatch(item):
+            raise PolicyError(
+                setting,
+                item,
+                f"is not a valid HTTP {kind}",
+                f"Use a single {kind} such as {_EXAMPLES[kind]}, separated by commas",
+            )
+        canonical = item.upper() if kind == "method" else item
+        tokens.setdefault(canonical.lower(), canonical)
+    return list(tokens.values())
+
+
+_EXAMPLES = {"method": "GET", "header": "Authorization"}
+
+
+def parse_max_age(value: str | int, setting: str) -> int:
+    """Check the preflight cache lifetime, in whole seconds."""
+    text = str(value).strip()
+    if isinstance(value, bool) or not text.isdigit():
+        raise PolicyError(
+            setting, str(value), "is not a whole, non-negative number of seconds", "Write, for example, 600"
+        )
+    return int(text)
+
+
+class OriginMatcher:
+    """Decides whether an ``Origin`` header is allowed by a list of canonical entries.
+
+    Browsers send origins in canonical form, so a header is compared as it is,
+    never normalised: ``HTTPS://App.example.com`` is not an origin a browser sends.
+    Each check is a few hash lookups, whatever the number of entries.
+    """
+
+    def __init__(self, origins: Iterable[str]) -> None:
+        entries = set(origins)
+        self.allows_all = ALL_ORIGINS in entries
+        self._exact = frozenset(o for o in entries if not is_pattern(o))
+        self._any_port: set[tuple[str, str]] = set()
+        self._any_label: set[tuple[str, str, str]] = set()
+        for pattern in entries - self._exact - {ALL_ORIGINS}:
+            scheme, _, authority = pattern.partition("://")
+            host, _, port = authority.partition(":") if not authority.startswith("[") else _ipv6(authority)
+            if host.startswith("*."):
+                self._any_label.add((scheme, host[2:], port))
+            else:
+                self._any_port.add((scheme, host))
+
+    def __call__(self, origin: str) -> bool:
+        if self.allows_all or origin in self._exact:
+            return True
+        parts = _canonical_parts(origin)
+        if parts is None:
+            return False
+        scheme, host, port = parts
+        if (scheme, host) in self._any_port:
+            return True
+        label, dot, parent = host.partition(".")
+        if not dot or not _DNS_LABEL.fullmatch(label):
+            return False
+        return (scheme, parent, port) in self._any_label or (scheme, parent, "*") in self._any_label
+
+
+def _ipv6(authority: str) -> tuple[str, str, str]:
+    """Partition ``[addr]:port`` like ``str.partition(":")`` does for a name."""
+    host, _, tail = authority.partition("]")
+    return host + "]", tail[:1], tail[1:]
+
+
+def _canonical_parts(origin: str) -> tuple[str, str, str] | None:
+    """Split an origin a browser could send into scheme, host and port."""
+    scheme, separator, authority = origin.partition("://")
+    if not separator or scheme not in DEFAULT_PORTS:
+        return None
+    host, colon, port = _ipv6(authority) if authority.startswith("[") else authority.partition(":")
+    if colon and (not _CANONICAL_PORT.fullmatch(port) or int(port) > 65535 or port == DEFAULT_PORTS[scheme]):
+        return None
+    return scheme, host, port
+
+
+@dataclass(frozen=True)
+class CorsPolicy:
+    """A checked CORS configuration for one environment."""
+
+    environment: Environment
+    allow_origins: tuple[str, ...]
+    allow_credentials: bool
+    allow_methods: tuple[str, ...]
+    allow_headers: tuple[str, ...]
+    expose_headers: tuple[str, ...]
+    max_age: int
+
+    def matcher(self) -> OriginMatcher:
+        return OriginMatcher(self.allow_origins)

@@ -1,0 +1,18 @@
+"""HTTP routes of the service."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+router = APIRouter()
+
+
+class Health(BaseModel):
+    status: str
+
+
+@router.get("/health")
+async def health() -> Health:
+    """Liveness and readiness: the process is up and serving."""
+    return Health(status="ok")

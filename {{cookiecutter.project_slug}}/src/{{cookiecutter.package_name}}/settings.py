@@ -1,0 +1,144 @@
+{%- macro tuple_of(csv, indent="") -%}
+{%- set items = csv.split(",") | map("trim") | select | list -%}
+{%- if items | length == 1 -%}
+("{{ items[0] }}",)
+{%- elif items -%}
+(
+{%- for item in items %}
+{{ indent }}    "{{ item }}",
+{%- endfor %}
+{{ indent }})
+{%- else -%}
+()
+{%- endif -%}
+{%- endmacro -%}
+"""Runtime settings, read from the environment and from a ``.env`` file.
+
+``APP_ENV`` picks the origin profile; every ``CORS_*`` variable, when set,
+replaces that part of the configuration (it does not add to it). Lists may be
+written as comma-separated text or as a JSON array. The values are checked by
+the same rules the project generator applied to its answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Annotated, Any, Final
+
+from pydantic import ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from .cors_policy import (
+    CorsPolicy,
+    Environment,
+    PolicyError,
+    check_origin_rules,
+    normalise_origins,
+    normalise_tokens,
+    parse_max_age,
+    split_list,
+)
+
+ORIGIN_PROFILES: Final[Mapping[Environment, tuple[str, ...]]] = MappingProxyType(
+    {
+        Environment.DEVELOPMENT: {{ tuple_of(cookiecutter.dev_origins, "        ") }},
+        Environment.STAGING: {{ tuple_of(cookiecutter.staging_origins, "        ") }},
+        Environment.PRODUCTION: {{ tuple_of(cookiecutter.prod_origins, "        ") }},
+    }
+)
+"""Allowed origins per environment, as answered when the service was generated.
+
+The test environment uses the development origins.
+"""
+
+StringList = Annotated[tuple[str, ...], NoDecode]
+
+
+class Settings(BaseSettings):
+    """The service's configuration; see ``.env.example`` for every variable."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True)
+
+    app_env: Environment = Environment.DEVELOPMENT
+    cors_allow_origins: StringList | None = None
+    cors_allow_credentials: bool = {{ cookiecutter.allow_credentials }}
+    cors_allow_methods: StringList = {{ tuple_of(cookiecutter.allow_methods, "    ") }}
+    cors_allow_headers: StringList = {{ tuple_of(cookiecutter.allow_headers, "    ") }}
+    cors_expose_headers: StringList = {{ tuple_of(cookiecutter.expose_headers, "    ") }}
+    cors_max_age: int = {{ cookiecutter.max_age }}
+
+    @field_validator("cors_allow_origins", mode="before")
+    @classmethod
+    def _read_origins(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        origins = normalise_origins(value, "CORS_ALLOW_ORIGINS")
+        return tuple(origin.text for origin in origins)
+
+    @field_validator("cors_allow_methods", "cors_allow_headers", "cors_expose_headers", mode="before")
+    @classmethod
+    def _read_tokens(cls, value: Any, info: Any) -> Any:
+        setting = info.field_name.upper()
+        kind = "method" if info.field_name == "cors_allow_methods" else "header"
+        return tuple(normalise_tokens(split_list(value), setting, kind))
+
+    @field_validator("cors_max_age", mode="before")
+    @classmethod
+    def _read_max_age(cls, value: Any) -> int:
+        return parse_max_age(value, "CORS_MAX_AGE")
+
+    @property
+    def cors_policy(self) -> CorsPolicy:
+        """The checked CORS configuration for ``APP_ENV``."""
+        origins = self.cors_allow_origins
+        if origins is None:
+            profile = Environment.DEVELOPMENT if self.app_env is Environment.TEST else self.app_env
+            origins = tuple(o.text for o in normalise_origins(ORIGIN_PROFILES[profile], "CORS_ALLOW_ORIGINS"))
+        check_origin_rules(
+            origins,
+            environment=self.app_env,
+            allow_credentials=self.cors_allow_credentials,
+            setting="CORS_ALLOW_ORIGINS",
+            credentials_setting="CORS_ALLOW_CREDENTIALS",
+        )
+        return CorsPolicy(
+            environment=self.app_env,
+            allow_origins=origins,
+            allow_credentials=self.cors_allow_credentials,
+            allow_methods=self.cors_allow_methods,
+            allow_headers=self.cors_allow_headers,
+            expose_headers=self.cors_expose_headers,
+            max_age=self.cors_max_age,
+        )
+
+
+class ConfigurationError(Exception):
+    """The configuration cannot be used; the message is one line for the operator."""
+
+
+def load_cors_policy(settings: Settings | None = None) -> CorsPolicy:
+    """Read the settings (unless given) and return their checked CORS policy.
+
+    Every problem becomes a :class:`ConfigurationError` whose message names
+    the variable and the value, instead of a validation traceback.
+    """
+    try:
+        return (settings or Settings()).cors_policy
+    except PolicyError as error:
+        raise ConfigurationError(str(error)) from None
+    except ValidationError as error:
+        raise ConfigurationError(describe(error)) from None
+
+
+def describe(error: ValidationError) -> str:
+    """One line per problem: the environment variable, the value, the reason."""
+    lines = []
+    for problem in error.errors():
+        cause = problem.get("ctx", {}).get("error")
+        if isinstance(cause, PolicyError):
+            lines.append(str(cause))
+            continue
+        setting = ".".join(str(part) for part in problem["loc"]).upper()
+        lines.append(f"{setting}: {problem['input']!r} is refused: {problem['msg']}")
+    return "; ".join(lines)

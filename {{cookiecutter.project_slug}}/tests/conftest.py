@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from {{ cookiecutter.package_name }}.app import create_app
+from {{ cookiecutter.package_name }}.settings import Settings
+
+ClientFactory = Callable[..., TestClient]
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep the developer's shell and ``.env`` out of the tests."""
+    for name in list(os.environ):
+        if name == "APP_ENV" or name.startswith("CORS_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setitem(Settings.model_config, "env_file", None)
+
+
+@pytest.fixture
+def client_for() -> Iterator[ClientFactory]:
+    """Build a test client for a service configured with the given settings."""
+    clients: list[TestClient] = []
+
+    def build(**settings: Any) -> TestClient:
+        client = TestClient(create_app(Settings(**settings)), raise_server_exceptions=False)
+        clients.append(client)
+        return client
+
+    yield build
+    for client in clients:
+        client.close()

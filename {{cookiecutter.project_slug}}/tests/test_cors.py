@@ -1,0 +1,179 @@
+{%- macro list_of(csv, indent="") -%}
+{%- set items = csv.split(",") | map("trim") | select | list -%}
+{%- if items -%}
+[
+{%- for item in items %}
+{{ indent }}    "{{ item }}",
+{%- endfor %}
+{{ indent }}]
+{%- else -%}
+[]
+{%- endif -%}
+{%- endmacro -%}
+"""CORS as a browser sees it, for the origins answered when this service was generated.
+
+The expected values below are written out from those answers on purpose: they
+check the settings' profiles rather than read them back.
+"""
+
+from __future__ import annotations
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from {{ cookiecutter.package_name }}.app import create_app
+from {{ cookiecutter.package_name }}.cors_policy import ALL_ORIGINS, Environment, normalise_origin
+from {{ cookiecutter.package_name }}.settings import Settings
+
+ANSWERED_ORIGINS: dict[Environment, list[str]] = {
+    Environment.DEVELOPMENT: {{ list_of(cookiecutter.dev_origins, "    ") }},
+    Environment.STAGING: {{ list_of(cookiecutter.staging_origins, "    ") }},
+    Environment.PRODUCTION: {{ list_of(cookiecutter.prod_origins, "    ") }},
+}
+ANSWERED_ORIGINS[Environment.TEST] = ANSWERED_ORIGINS[Environment.DEVELOPMENT]
+CREDENTIALS = {{ cookiecutter.allow_credentials }}
+METHODS: list[str] = {{ list_of(cookiecutter.allow_methods) }}
+HEADERS: list[str] = {{ list_of(cookiecutter.allow_headers) }}
+EXPOSED: list[str] = {{ list_of(cookiecutter.expose_headers) }}
+MAX_AGE = {{ cookiecutter.max_age }}
+
+
+def concrete_origins(entry: str) -> list[str]:
+    """Origins a browser could send that the entry allows (a pattern gives examples)."""
+    origin = normalise_origin(entry, "test").text
+    if origin == ALL_ORIGINS:
+        return ["https://any-site.example.net"]
+    hosts = [origin.replace("://*.", "://tenant-1.", 1)]
+    if hosts[0].endswith(":*"):
+        base = hosts[0].removesuffix(":*")
+        return [base, f"{base}:8123"]
+    return hosts
+
+
+def cases(*environments: Environment) -> list[tuple[Environment, str]]:
+    return [
+        (environment, origin)
+        for environment in environments
+        for entry in ANSWERED_ORIGINS[environment]
+        for origin in concrete_origins(entry)
+    ]
+
+
+def service(environment: Environment) -> TestClient:
+    app: FastAPI = create_app(Settings(app_env=environment))
+    return TestClient(app, raise_server_exceptions=False)
+
+
+def preflight(client: TestClient, origin: str, method: str = "GET", headers: str | None = None) -> dict[str, str]:
+    request_headers = {"Origin": origin, "Access-Control-Request-Method": method}
+    if headers is not None:
+        request_headers["Access-Control-Request-Headers"] = headers
+    response = client.options("/health", headers=request_headers)
+    return {"status": str(response.status_code), **response.headers}
+
+
+def vary(headers: dict[str, str]) -> set[str]:
+    return {part.strip().lower() for part in headers.get("vary", "").split(",")}
+
+
+ALL_CASES = cases(*Environment)
+
+
+@pytest.mark.parametrize(("environment", "origin"), ALL_CASES)
+def test_preflight_from_an_allowed_origin(environment: Environment, origin: str) -> None:
+    allow_all = ALL_ORIGINS in ANSWERED_ORIGINS[environment]
+    answer = preflight(service(environment), origin, METHODS[0], ", ".join(HEADERS) or None)
+
+    assert answer["status"] == "200"
+    expected_origin = "*" if allow_all and not CREDENTIALS else origin
+    assert answer["access-control-allow-origin"] == expected_origin
+    assert answer.get("access-control-allow-credentials") == ("true" if CREDENTIALS else None)
+    allowed_methods = {m.strip() for m in answer["access-control-allow-methods"].split(",")}
+    assert set(METHODS) <= allowed_methods
+    allowed_headers = {h.strip().lower() for h in answer.get("access-control-allow-headers", "").split(",")}
+    assert {h.lower() for h in HEADERS} <= allowed_headers
+    assert answer["access-control-max-age"] == str(MAX_AGE)
+    assert "origin" in vary(answer)
+
+
+@pytest.mark.parametrize(("environment", "origin"), ALL_CASES)
+def test_simple_request_from_an_allowed_origin(environment: Environment, origin: str) -> None:
+    response = service(environment).get("/health", headers={"Origin": origin})
+
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] in (origin, "*")
+    if CREDENTIALS:
+        assert response.headers["access-control-allow-origin"] == origin
+        assert response.headers["access-control-allow-credentials"] == "true"
+    exposed = {h.strip().lower() for h in response.headers.get("access-control-expose-headers", "").split(",") if h}
+    assert exposed == {h.lower() for h in EXPOSED}
+    assert "origin" in vary(dict(response.headers))
+
+
+def lookalikes(entry: str, environment: Environment) -> list[str]:
+    """Origins that resemble an allowed entry but must never be allowed."""
+    origin = normalise_origin(entry, "test").text
+    scheme, _, authority = origin.partition("://")
+    found = ["null", f"{origin}.evil.test", f"{origin}/", origin.upper()]
+    if authority.startswith("*."):
+        parent = authority[2:].removesuffix(":*")
+        found += [
+            f"{scheme}://evil{parent}",
+            f"{scheme}://{parent}.evil.test",
+            f"{scheme}://a.b.{parent}",
+            f"{scheme}://{parent}",
+        ]
+    if environment is Environment.PRODUCTION:
+        found.append(origin.replace("https://", "http://", 1).replace("*.", "tenant-1.", 1))
+    return found
+
+
+LOOKALIKE_CASES = [
+    (environment, lookalike)
+    for environment in Environment
+    if ALL_ORIGINS not in ANSWERED_ORIGINS[environment]
+    for entry in ANSWERED_ORIGINS[environment]
+    for lookalike in lookalikes(entry, environment)
+] + [
+    (environment, "https://evil.test")
+    for environment in Environment
+    if ALL_ORIGINS not in ANSWERED_ORIGINS[environment]
+]
+
+
+@pytest.mark.parametrize(("environment", "origin"), LOOKALIKE_CASES)
+def test_lookalike_origin_is_refused(environment: Environment, origin: str) -> None:
+    client = service(environment)
+
+    answer = preflight(client, origin)
+    simple = client.get("/health", headers={"Origin": origin})
+
+    assert answer["status"] == "400"
+    assert "access-control-allow-origin" not in answer
+    assert "access-control-allow-origin" not in simple.headers
+    assert "origin" in vary(dict(simple.headers))
+
+
+@pytest.mark.parametrize(("environment", "origin"), ALL_CASES[:1])
+def test_preflight_refuses_a_method_and_a_header_not_allowed(environment: Environment, origin: str) -> None:
+    client = service(environment)
+
+    assert preflight(client, origin, method="TRACE")["status"] == "400"
+    if "*" not in HEADERS:
+        assert preflight(client, origin, headers="X-Not-Allowed")["status"] == "400"
+
+
+@pytest.mark.parametrize(("environment", "origin"), ALL_CASES[:1])
+def test_a_crash_still_carries_cors_headers(environment: Environment, origin: str) -> None:
+    app = create_app(Settings(app_env=environment))
+
+    @app.get("/crash")
+    async def crash() -> None:
+        raise RuntimeError("boom")
+
+    response = TestClient(app, raise_server_exceptions=False).get("/crash", headers={"Origin": origin})
+
+    assert response.status_code == 500
+    assert response.json() == {"detail": "Internal Server Error"}
+    assert response.headers["access-control-allow-origin"] in (origin, "*")

@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from .conftest import ClientFactory
+
+
+def test_health_reports_ok(client_for: ClientFactory) -> None:
+    response = client_for().get("/health")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
