@@ -27,7 +27,16 @@ SLUG = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 
 # Which generated paths belong to which answer: a path is kept only when the
 # answer has the listed value. Paths are relative to the project directory.
-OPTIONAL_PATHS: dict[tuple[str, str], list[str]] = {}
+OPTIONAL_PATHS: dict[tuple[str, str], list[str]] = {
+    ("origin_registry", "database"): [
+        f"src/{ANSWERS['package_name']}/origin_registry.py",
+        f"src/{ANSWERS['package_name']}/admin.py",
+        f"src/{ANSWERS['package_name']}/cli.py",
+        f"src/{ANSWERS['package_name']}/__main__.py",
+        "tests/test_registry.py",
+        "tests/test_registry_cli.py",
+    ],
+}
 
 
 class AnswerError(Exception):

@@ -4,18 +4,39 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+{% if cookiecutter.origin_registry == "database" -%}
+from .admin import mount_admin
+{% endif -%}
 from .cors_middleware import add_cors
+{% if cookiecutter.origin_registry == "database" -%}
+from .origin_registry import OriginRegistry
+{% endif -%}
 from .routes import router
-from .settings import Settings, load_cors_policy
+from .settings import Settings, load_cors_policy, load_settings
+
+TITLE = "{{ cookiecutter.project_name }}"
+DESCRIPTION = "{{ cookiecutter.description }}"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the service from ``settings``, read from the environment when omitted.
 
     Raises :class:`~{{ cookiecutter.package_name }}.settings.ConfigurationError`
-    when the CORS configuration is refused.
+    when the configuration is refused.
     """
-    app = FastAPI(title="{{ cookiecutter.project_name }}", description="{{ cookiecutter.description }}")
+    settings = settings or load_settings()
+    policy = load_cors_policy(settings)
+{%- if cookiecutter.origin_registry == "database" %}
+    registry = OriginRegistry.from_settings(settings, policy)
+    app = FastAPI(title=TITLE, description=DESCRIPTION, lifespan=registry.lifespan)
+    app.state.origin_registry = registry
     app.include_router(router)
-    add_cors(app, load_cors_policy(settings))
+    add_cors(app, policy, registry.matcher)
+    mount_admin(app, registry, settings.admin_token)
+{%- else %}
+    matcher = policy.matcher()
+    app = FastAPI(title=TITLE, description=DESCRIPTION)
+    app.include_router(router)
+    add_cors(app, policy, lambda: matcher)
+{%- endif %}
     return app

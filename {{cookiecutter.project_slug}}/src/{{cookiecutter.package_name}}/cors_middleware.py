@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.middleware.cors import CORSMiddleware
@@ -9,6 +11,9 @@ from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.types import ASGIApp
 
 from .cors_policy import CorsPolicy, OriginMatcher
+
+CurrentMatcher = Callable[[], OriginMatcher]
+"""Returns the matcher in force now; a new object whenever the allowed origins change."""
 
 
 class PolicyCORSMiddleware(CORSMiddleware):
@@ -19,7 +24,7 @@ class PolicyCORSMiddleware(CORSMiddleware):
     knows the safe wildcard patterns and never needs a hand-written regex.
     """
 
-    def __init__(self, app: ASGIApp, policy: CorsPolicy) -> None:
+    def __init__(self, app: ASGIApp, policy: CorsPolicy, current_matcher: CurrentMatcher) -> None:
         super().__init__(
             app,
             allow_origins=list(policy.allow_origins),
@@ -29,17 +34,17 @@ class PolicyCORSMiddleware(CORSMiddleware):
             expose_headers=list(policy.expose_headers),
             max_age=policy.max_age,
         )
-        self.is_origin_allowed = OriginMatcher(policy.allow_origins)
+        self.current_matcher = current_matcher
 
     def is_allowed_origin(self, origin: str) -> bool:
-        return self.is_origin_allowed(origin)
+        return self.current_matcher()(origin)
 
 
 async def internal_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": "Internal Server Error"}, status_code=500)
 
 
-def add_cors(app: FastAPI, policy: CorsPolicy) -> None:
+def add_cors(app: FastAPI, policy: CorsPolicy, current_matcher: CurrentMatcher) -> None:
     """Register CORS so that every response carries its headers, a crash's 500 included.
 
     Starlette runs its own error handler outside all user middleware, so a 500
@@ -48,4 +53,4 @@ def add_cors(app: FastAPI, policy: CorsPolicy) -> None:
     middleware answers first; the exception still propagates to the server's log.
     """
     app.add_middleware(ServerErrorMiddleware, handler=internal_error)
-    app.add_middleware(PolicyCORSMiddleware, policy=policy)
+    app.add_middleware(PolicyCORSMiddleware, policy=policy, current_matcher=current_matcher)

@@ -26,7 +26,11 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Annotated, Any, Final
 
+{% if cookiecutter.origin_registry == "database" -%}
+from pydantic import PositiveFloat, SecretStr, ValidationError, field_validator
+{% else -%}
 from pydantic import ValidationError, field_validator
+{% endif -%}
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from .cors_policy import (
@@ -67,6 +71,11 @@ class Settings(BaseSettings):
     cors_allow_headers: StringList = {{ tuple_of(cookiecutter.allow_headers, "    ") }}
     cors_expose_headers: StringList = {{ tuple_of(cookiecutter.expose_headers, "    ") }}
     cors_max_age: int = {{ cookiecutter.max_age }}
+{%- if cookiecutter.origin_registry == "database" %}
+    database_url: str = "sqlite:///origins.db"
+    cors_registry_refresh_seconds: PositiveFloat = 5.0
+    admin_token: SecretStr | None = None
+{%- endif %}
 
     @field_validator("cors_allow_origins", mode="before")
     @classmethod
@@ -117,18 +126,24 @@ class ConfigurationError(Exception):
     """The configuration cannot be used; the message is one line for the operator."""
 
 
-def load_cors_policy(settings: Settings | None = None) -> CorsPolicy:
-    """Read the settings (unless given) and return their checked CORS policy.
+def load_settings() -> Settings:
+    """Read the settings from the environment.
 
     Every problem becomes a :class:`ConfigurationError` whose message names
     the variable and the value, instead of a validation traceback.
     """
     try:
-        return (settings or Settings()).cors_policy
-    except PolicyError as error:
-        raise ConfigurationError(str(error)) from None
+        return Settings()
     except ValidationError as error:
         raise ConfigurationError(describe(error)) from None
+
+
+def load_cors_policy(settings: Settings | None = None) -> CorsPolicy:
+    """Read the settings (unless given) and return their checked CORS policy."""
+    try:
+        return (settings or load_settings()).cors_policy
+    except PolicyError as error:
+        raise ConfigurationError(str(error)) from None
 
 
 def describe(error: ValidationError) -> str:

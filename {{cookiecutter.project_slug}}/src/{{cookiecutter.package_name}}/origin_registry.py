@@ -1,0 +1,237 @@
+"""Allowed origins kept in a database and managed while the service runs.
+
+The request path never waits on the database. The CORS middleware reads an
+in-memory :class:`OriginMatcher` built from the static policy plus the stored
+origins; a background task rebuilds it every ``CORS_REGISTRY_REFRESH_SECONDS``
+and a write made through this process rebuilds it at once, so replicas that
+share one database agree within one refresh interval.
+
+Stored origins obey the grammar and the safety rules of ``cors_policy``: a
+write is checked before anything is stored, and a stored row that the running
+environment refuses (``http://`` in production, say) is ignored and logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager, suppress
+from datetime import UTC, datetime
+
+from fastapi import FastAPI
+from sqlalchemy import DateTime, String, create_engine, delete, select
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import ArgumentError, IntegrityError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from starlette.concurrency import run_in_threadpool
+
+from .cors_policy import CorsPolicy, OriginMatcher, PolicyError, check_origin_rules, normalise_origin
+from .settings import ConfigurationError, Settings
+
+logger = logging.getLogger(__name__)
+
+ORIGIN_SETTING = "origin"
+"""The name refusals give to an origin written to the registry."""
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class StoredOrigin(Base):
+    """One allowed origin entry, in canonical form."""
+
+    __tablename__ = "cors_origins"
+
+    origin: Mapped[str] = mapped_column(String(320), primary_key=True)
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=lambda: datetime.now(UTC))
+
+
+class RefusedOriginsError(ValueError):
+    """Entries that break the grammar or a rule; ``reasons`` maps each position to its message."""
+
+    def __init__(self, reasons: dict[int, str]) -> None:
+        self.reasons = reasons
+        super().__init__("; ".join(reasons.values()))
+
+
+def database_url(text: str) -> URL:
+    """Read ``DATABASE_URL``; a plain ``postgresql://`` URL uses psycopg 3."""
+    try:
+        url = make_url(text)
+    except ArgumentError:
+        raise ConfigurationError(
+            f"DATABASE_URL: {text!r} is not a database URL. "
+            "Write sqlite:///origins.db or postgresql://user:password@host/database"
+        ) from None
+    if url.drivername in ("postgres", "postgresql"):
+        url = url.set(drivername="postgresql+psycopg")
+    return url
+
+
+class OriginStore:
+    """The stored origins; each method is one short transaction."""
+
+    def __init__(self, url: str | URL) -> None:
+        self.engine: Engine = create_engine(database_url(url) if isinstance(url, str) else url)
+
+    def create_schema(self) -> None:
+        Base.metadata.create_all(self.engine)
+
+    def origins(self) -> list[str]:
+        with Session(self.engine) as session:
+            return list(session.scalars(select(StoredOrigin.origin).order_by(StoredOrigin.origin)))
+
+    def add(self, origins: Sequence[str]) -> list[str]:
+        """Store the origins not stored yet, all or none; return the ones added."""
+        try:
+            return self._add_missing(origins)
+        except IntegrityError:
+            # Another writer stored one of them meanwhile: read again, once.
+            return self._add_missing(origins)
+
+    def _add_missing(self, origins: Sequence[str]) -> list[str]:
+        with Session(self.engine) as session, session.begin():
+            present = set(session.scalars(select(StoredOrigin.origin)))
+            added = [origin for origin in dict.fromkeys(origins) if origin not in present]
+            session.add_all(StoredOrigin(origin=origin) for origin in added)
+        return added
+
+    def remove(self, origins: Sequence[str]) -> list[str]:
+        """Delete the given origins, all in one transaction; return the ones that were stored."""
+        with Session(self.engine) as session, session.begin():
+            wanted = set(origins)
+            present = [o for o in session.scalars(select(StoredOrigin.origin)) if o in wanted]
+            if present:
+                session.execute(delete(StoredOrigin).where(StoredOrigin.origin.in_(present)))
+        return sorted(present)
+
+
+def check_new_origins(entries: Iterable[str], policy: CorsPolicy) -> list[str]:
+    """Canonical forms of entries allowed in ``policy``'s environment, or :class:`RefusedOriginsError`."""
+    origins: list[str] = []
+    reasons: dict[int, str] = {}
+    for position, entry in enumerate(entries):
+        try:
+            origin = normalise_origin(entry.strip(), ORIGIN_SETTING).text
+            check_rules(origin, policy)
+        except PolicyError as error:
+            reasons[position] = str(error)
+        else:
+            origins.append(origin)
+    if reasons:
+        raise RefusedOriginsError(reasons)
+    return origins
+
+
+def canonical_origins(entries: Iterable[str]) -> list[str]:
+    """Canonical forms of entries to remove; only the grammar applies, or :class:`RefusedOriginsError`."""
+    origins: list[str] = []
+    reasons: dict[int, str] = {}
+    for position, entry in enumerate(entries):
+        try:
+            origins.append(normalise_origin(entry.strip(), ORIGIN_SETTING).text)
+        except PolicyError as error:
+            reasons[position] = str(error)
+    if reasons:
+        raise RefusedOriginsError(reasons)
+    return origins
+
+
+def check_rules(origin: str, policy: CorsPolicy) -> None:
+    check_origin_rules(
+        [origin],
+        environment=policy.environment,
+        allow_credentials=policy.allow_credentials,
+        setting=ORIGIN_SETTING,
+        credentials_setting="CORS_ALLOW_CREDENTIALS",
+    )
+
+
+class OriginRegistry:
+    """The service's view of the stored origins, kept in memory for the CORS middleware."""
+
+    def __init__(self, store: OriginStore, policy: CorsPolicy, refresh_seconds: float) -> None:
+        self.store = store
+        self.policy = policy
+        self.refresh_seconds = refresh_seconds
+        self._matcher = policy.matcher()
+        self._active: frozenset[str] = frozenset()
+        self._ignored: frozenset[str] = frozenset()
+        self._refresh_lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, policy: CorsPolicy) -> OriginRegistry:
+        return cls(OriginStore(settings.database_url), policy, settings.cors_registry_refresh_seconds)
+
+    def matcher(self) -> OriginMatcher:
+        """The matcher in force: static origins plus the last snapshot of the stored ones."""
+        return self._matcher
+
+    @property
+    def active_origins(self) -> frozenset[str]:
+        """Stored origins in the current snapshot that this environment allows."""
+        return self._active
+
+    def refresh(self) -> None:
+        """Read the stored origins and swap in a new matcher if they changed."""
+        with self._refresh_lock:
+            stored = self.store.origins()
+            active, ignored = self._sort_out(stored)
+            for origin in sorted(ignored - self._ignored):
+                logger.warning("ignoring stored origin %r: %s", origin, self._refusal(origin))
+            self._ignored = ignored
+            if active != self._active:
+                self._matcher = OriginMatcher((*self.policy.allow_origins, *active))
+                self._active = active
+
+    def add(self, entries: Iterable[str]) -> list[str]:
+        """Check and store origins (all or none), then refresh; return the ones newly stored."""
+        added = self.store.add(check_new_origins(entries, self.policy))
+        self.refresh()
+        return added
+
+    def remove(self, entries: Iterable[str]) -> list[str]:
+        """Delete origins, then refresh; return the ones that were stored."""
+        removed = self.store.remove(canonical_origins(entries))
+        self.refresh()
+        return removed
+
+    @asynccontextmanager
+    async def lifespan(self, app: FastAPI) -> AsyncIterator[None]:
+        """Load the stored origins before serving, then keep them fresh until shutdown."""
+        await run_in_threadpool(self.store.create_schema)
+        await run_in_threadpool(self.refresh)
+        task = asyncio.create_task(self._refresh_periodically())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
+
+    async def _refresh_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(self.refresh_seconds)
+            try:
+                await run_in_threadpool(self.refresh)
+            except Exception:
+                logger.exception("could not refresh the origin registry; keeping the last snapshot")
+
+    def _sort_out(self, stored: Iterable[str]) -> tuple[frozenset[str], frozenset[str]]:
+        active: set[str] = set()
+        ignored: set[str] = set()
+        for origin in stored:
+            (ignored if self._refusal(origin) else active).add(origin)
+        return frozenset(active), frozenset(ignored)
+
+    def _refusal(self, origin: str) -> str | None:
+        try:
+            if normalise_origin(origin, ORIGIN_SETTING).text != origin:
+                return "not in canonical form"
+            check_rules(origin, self.policy)
+        except PolicyError as error:
+            return str(error)
+        return None

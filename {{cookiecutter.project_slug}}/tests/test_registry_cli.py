@@ -1,0 +1,106 @@
+"""``python -m {{ cookiecutter.package_name }} origins``: the registry from the command line, on SQLite."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import subprocess
+import sys
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from {{ cookiecutter.package_name }}.cli import main
+
+PROJECT = Path(__file__).resolve().parents[1]
+
+Run = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture(autouse=True)
+def database(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'origins.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    return url
+
+
+@pytest.fixture
+def origins(capsys: pytest.CaptureFixture[str]) -> Run:
+    """Run the command in this process; return its exit status, output and error output."""
+
+    def run(*arguments: str) -> tuple[int, str, str]:
+        status = main(["origins", *arguments])
+        captured = capsys.readouterr()
+        return status, captured.out, captured.err
+
+    return run
+
+
+def test_add_list_and_remove(origins: Run) -> None:
+    assert origins("add", "https://b.example.com", "HTTPS://A.example.com/") == (
+        0,
+        "added: https://b.example.com\nadded: https://a.example.com\n",
+        "",
+    )
+    assert origins("add", "https://a.example.com")[1] == "already stored: https://a.example.com\n"
+    assert origins("list")[1] == "https://a.example.com\nhttps://b.example.com\n"
+
+    assert origins("remove", "https://a.example.com", "https://c.example.com")[1] == (
+        "removed: https://a.example.com\nnot stored: https://c.example.com\n"
+    )
+    assert origins("list")[1] == "https://b.example.com\n"
+
+
+def test_one_refused_entry_stores_nothing(origins: Run) -> None:
+    status, _, error = origins("add", "https://a.example.com", "https://a.example.com/app")
+
+    assert status == 1
+    assert "origin: 'https://a.example.com/app' has a path" in error
+    assert "Write 'https://a.example.com'" in error
+    assert origins("list")[1] == ""
+
+
+def test_the_environment_rules_apply(monkeypatch: pytest.MonkeyPatch, origins: Run) -> None:
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.setenv("CORS_ALLOW_ORIGINS", "https://app.example.com")
+
+    status, _, error = origins("add", "http://tenant.example.com")
+
+    assert status == 1
+    assert "plain http, which is refused in production" in error
+    assert origins("list")[1] == ""
+
+
+def test_runs_as_a_module(database: str, tmp_path: Path) -> None:
+    environment = {**os.environ, "DATABASE_URL": database, "PYTHONPATH": str(PROJECT / "src")}
+
+    added = subprocess.run(
+        [sys.executable, "-m", "{{ cookiecutter.package_name }}", "origins", "add", "https://a.example.com"],
+        env=environment,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    listed = subprocess.run(
+        [sys.executable, "-m", "{{ cookiecutter.package_name }}", "origins", "list"],
+        env=environment,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert added.returncode == 0, added.stderr
+    assert listed.stdout == "https://a.example.com\n"
+
+
+def test_the_console_script_runs_this_command() -> None:
+    scripts = tomllib.loads((PROJECT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
+    module, _, function = scripts["{{ cookiecutter.package_name }}"].partition(":")
+
+    assert getattr(importlib.import_module(module), function) is main
