@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 from cookiecutter.main import cookiecutter
 
+from .postgresql import postgresql_server
+
 TEMPLATE = Path(__file__).resolve().parents[1]
 
 
@@ -41,14 +43,23 @@ def service_environment() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k != "APP_ENV" and not k.startswith("CORS_")}
 
 
-def run_in(project: Path, *command: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    """Run a tool of this environment inside a generated project."""
+def run_in(
+    project: Path, *command: str, timeout: float = 300, environment: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run a tool of this environment inside a generated project, with ``environment`` added."""
     return subprocess.run(
         [sys.executable, "-m", *command],
         cwd=project,
-        env=service_environment(),
+        env={**service_environment(), **(environment or {})},
         capture_output=True,
         text=True,
         timeout=timeout,
         check=False,
     )
+
+
+@pytest.fixture(scope="session")
+def postgresql_url() -> Iterator[str]:
+    """A PostgreSQL server on loopback for this test session."""
+    with postgresql_server() as url:
+        yield url

@@ -30,7 +30,10 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "dev_origins": "HTTP://LocalHost:3000/, http://localhost:80",
         "prod_origins": "https://App.Example.com:443/",
     },
+    "origin-registry": {"origin_registry": "database", "project_name": "Tenant API"},
 }
+
+REGISTRY_WORDS = re.compile(r"registry|sqlalchemy|database|admin|origins\.db", re.IGNORECASE)
 
 
 @pytest.fixture(scope="module", params=sorted(VARIANTS))
@@ -38,11 +41,16 @@ def variant(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     return generate(tmp_path_factory.mktemp(request.param), VARIANTS[request.param])
 
 
-def test_generated_tests_pass(variant: Path) -> None:
-    result = run_in(variant, "pytest", "-q", "-p", "no:cacheprovider")
+def test_generated_tests_pass(variant: Path, request: pytest.FixtureRequest) -> None:
+    environment = {}
+    if VARIANTS[request.node.callspec.params["variant"]].get("origin_registry") == "database":
+        environment["TEST_POSTGRESQL_URL"] = request.getfixturevalue("postgresql_url")
+
+    result = run_in(variant, "pytest", "-q", "-p", "no:cacheprovider", environment=environment)
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert re.search(r"\d+ passed", result.stdout)
+    assert "skipped" not in result.stdout, result.stdout
 
 
 @pytest.mark.parametrize(
@@ -64,6 +72,19 @@ def test_no_template_syntax_is_left_behind(variant: Path) -> None:
     ]
 
     assert leftovers == []
+
+
+def test_without_the_registry_no_trace_of_it_is_left(tmp_path: Path) -> None:
+    project = generate(tmp_path)
+
+    mentions = [
+        f"{path.relative_to(project)}: {match.group()}"
+        for path in project.rglob("*")
+        if path.is_file()
+        for match in [REGISTRY_WORDS.search(path.read_text(encoding="utf-8"))]
+        if match
+    ]
+    assert mentions == []
 
 
 def test_generation_is_deterministic(tmp_path: Path) -> None:
