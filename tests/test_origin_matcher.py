@@ -1,0 +1,158 @@
+"""The service's constant-cost OriginMatcher agrees with a plain reference matcher.
+
+The reference below is written from the grammar in the generated README, not
+from the matcher's code: it scans every entry and turns each pattern into a
+regular expression, which is slow but easy to check by eye. Hypothesis then
+looks for an entry list and an ``Origin`` header on which the two disagree.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from .conftest import TEMPLATE
+
+
+def load_cors_policy() -> ModuleType:
+    """The template's ``cors_policy.py``: plain Python, the file every generated service runs."""
+    path = next(TEMPLATE.glob("{{cookiecutter.project_slug}}/src/*/cors_policy.py"))
+    spec = importlib.util.spec_from_file_location("template_cors_policy", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+cors_policy = load_cors_policy()
+
+LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+PORT = r"(?:[1-9][0-9]{0,4})"
+DEFAULT_PORT = {"http": "80", "https": "443"}
+
+
+def port_allowed(scheme: str, port: str | None, wanted: str) -> bool:
+    """Whether a header's port (None when absent) fits an entry's port ('' none, '*' any)."""
+    if port is not None and (int(port) > 65535 or port == DEFAULT_PORT[scheme]):
+        return False
+    if wanted == "*":
+        return True
+    return (port or "") == wanted
+
+
+def reference_allows(entries: Sequence[str], origin: str) -> bool:
+    for entry in entries:
+        if entry == "*":
+            return True
+        scheme, _, authority = entry.partition("://")
+        wildcard_host = authority.startswith("*.")
+        any_port = authority.endswith(":*")
+        if not (wildcard_host or any_port):
+            if entry == origin:
+                return True
+            continue
+        if authority.startswith("["):
+            host, _, port = authority[: authority.index("]") + 1], None, authority[authority.index("]") + 2 :]
+        else:
+            host, _, port = authority.partition(":")
+        host_pattern = LABEL + re.escape(host[1:]) if wildcard_host else re.escape(host)
+        found = re.fullmatch(re.escape(scheme) + "://" + host_pattern + f"(?::({PORT}))?", origin)
+        if found and port_allowed(scheme, found.group(1), port):
+            return True
+    return False
+
+
+SCHEMES = st.sampled_from(["http", "https", "HTTP", "ftp"])
+LABELS = st.sampled_from(["a", "b", "app", "x-y", "1", "A", "-a", "a" * 63, "a" * 64, "*"])
+PARENTS = st.sampled_from(["example.com", "example.org", "b.example.com", "localhost", "com", "127.0.0.1"])
+PORTS = st.sampled_from(["", ":*", ":8080", ":80", ":443", ":0", ":08080", ":65535", ":65536", ":", ":x"])
+SUFFIXES = st.sampled_from(["", "", "", "/", "/path", ".", "?q"])
+
+
+@st.composite
+def hosts(draw: st.DrawFn) -> str:
+    return draw(
+        st.one_of(
+            PARENTS,
+            st.builds(lambda label, parent: f"{label}.{parent}", LABELS, PARENTS),
+            st.builds(lambda a, b, parent: f"{a}.{b}.{parent}", LABELS, LABELS, PARENTS),
+            st.sampled_from(["[::1]", "[2001:db8::1]"]),
+        )
+    )
+
+
+@st.composite
+def texts(draw: st.DrawFn) -> str:
+    """Origin-like text: entries when normalised, headers when sent as they are."""
+    return f"{draw(SCHEMES)}://{draw(hosts())}{draw(PORTS)}{draw(SUFFIXES)}"
+
+
+@st.composite
+def entry_lists(draw: st.DrawFn) -> list[str]:
+    """Canonical entries as the service's settings would hold them (refused ones dropped)."""
+    raw = draw(st.lists(texts(), max_size=12))
+    if draw(st.integers(0, 19)) == 0:
+        raw.append("*")
+    canonical = []
+    for text in raw:
+        try:
+            canonical.append(cors_policy.normalise_origin(text, "entries").text)
+        except cors_policy.PolicyError:
+            continue
+    return canonical
+
+
+@st.composite
+def headers(draw: st.DrawFn, entries: list[str]) -> str:
+    """An Origin header: often derived from an entry, so that matches are common."""
+    if entries and draw(st.booleans()):
+        entry = draw(st.sampled_from(entries))
+        label = draw(LABELS)
+        port = draw(st.sampled_from(["", ":3000", ":8080", ":80", ":443", ":65536", ":0"]))
+        return entry.replace("*.", f"{label}.", 1).replace(":*", port, 1)
+    return draw(texts())
+
+
+@st.composite
+def cases(draw: st.DrawFn) -> tuple[list[str], str]:
+    entries = draw(entry_lists())
+    return entries, draw(headers(entries))
+
+
+@settings(max_examples=500, deadline=None)
+@given(cases())
+@example((["https://*.example.com"], "https://a.b.example.com"))
+@example((["https://*.example.com"], "https://example.com"))
+@example((["https://*.example.com"], "https://A.example.com"))
+@example((["http://localhost:*"], "http://localhost:80"))
+@example((["http://localhost:*"], "http://localhost"))
+@example((["http://[::1]:*"], "http://[::1]:8000"))
+@example((["https://*.example.com:*"], "https://a.example.com:8443"))
+@example((["https://example.com:*"], "https://example.com:*"))
+def test_the_matcher_agrees_with_the_reference(case: tuple[list[str], str]) -> None:
+    entries, origin = case
+
+    assert cors_policy.OriginMatcher(entries)(origin) is reference_allows(entries, origin)
+
+
+def test_exact_entries_and_patterns_are_kept_in_hash_sets() -> None:
+    entries = [f"https://tenant-{n}.example.com" for n in range(1000)] + [
+        f"https://*.customer-{n}.example.net" for n in range(1000)
+    ]
+
+    matcher = cors_policy.OriginMatcher(entries)
+
+    assert isinstance(matcher._exact, frozenset)
+    assert len(matcher._exact) == 1000
+    assert isinstance(matcher._any_label, set)
+    assert len(matcher._any_label) == 1000
+    assert matcher("https://tenant-999.example.com")
+    assert matcher("https://shop.customer-999.example.net")
+    assert not matcher("https://shop.customer-1000.example.net")
