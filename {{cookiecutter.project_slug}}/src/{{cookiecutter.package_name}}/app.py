@@ -15,7 +15,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     Raises :class:`~{{ cookiecutter.package_name }}.settings.ConfigurationError`
     when the CORS configuration is refused.
     """
-    app = FastAPI(title="{{ cookiecutter.project_name }}", description="{{ cookiecutter.description }}")
+    app = FastAPI(title={{ cookiecutter.project_name | tojson }}, description={{ cookiecutter.description | tojson }})
     app.include_router(router)
     add_cors(app, load_cors_policy(settings))
     return app
