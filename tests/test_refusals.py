@@ -45,7 +45,7 @@ def test_refused_answer(tmp_path: Path, capfd: pytest.CaptureFixture[str], varia
     message = capfd.readouterr().err
     assert f"{variable}: {value!r}" in message
     assert fix in message
-    assert "--replay" in message
+    assert "--replay-file" in message
     assert list(tmp_path.iterdir()) == []
 
 
