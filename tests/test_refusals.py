@@ -34,6 +34,7 @@ REFUSED = [
     pytest.param("project_slug", "My Service", "my-service", id="slug-not-lowercase"),
     pytest.param("package_name", "my-service", "my_service", id="package-not-identifier"),
     pytest.param("package_name", "class", "identifier", id="package-is-keyword"),
+    pytest.param("dev_origins", '["http://localhost:3000"', "JSON array", id="broken-json-list"),
 ]
 
 

@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Annotated, Any, Final
 
-from pydantic import ValidationError, field_validator
+from pydantic import ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from .cors_policy import (
@@ -37,7 +37,6 @@ from .cors_policy import (
     normalise_origins,
     normalise_tokens,
     parse_max_age,
-    split_list,
 )
 
 ORIGIN_PROFILES: Final[Mapping[Environment, tuple[str, ...]]] = MappingProxyType(
@@ -78,10 +77,10 @@ class Settings(BaseSettings):
 
     @field_validator("cors_allow_methods", "cors_allow_headers", "cors_expose_headers", mode="before")
     @classmethod
-    def _read_tokens(cls, value: Any, info: Any) -> Any:
-        setting = info.field_name.upper()
-        kind = "method" if info.field_name == "cors_allow_methods" else "header"
-        return tuple(normalise_tokens(split_list(value), setting, kind))
+    def _read_tokens(cls, value: Any, info: ValidationInfo) -> Any:
+        name = str(info.field_name)
+        kind = "method" if name == "cors_allow_methods" else "header"
+        return tuple(normalise_tokens(value, name.upper(), kind))
 
     @field_validator("cors_max_age", mode="before")
     @classmethod
