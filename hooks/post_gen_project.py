@@ -112,9 +112,8 @@ def replay_hint(answers: dict[str, Any]) -> str:
     name = Path(answers.get("_repo_dir") or template).name.removesuffix(".git") or "<template directory name>"
     replay_file = f"~/.cookiecutter_replay/{name}.json"
     return (
-        "Nothing was generated. Your answers are saved: fix the one above in "
-        f"{replay_file} and run 'cookiecutter --replay-file {replay_file} {template}' "
-        f"(or 'cookiecutter --replay {template}' after editing it) to keep all the others."
+        f"Nothing was generated. Your answers are saved in {replay_file}: correct that one answer there, "
+        f"then run: cookiecutter --replay-file {replay_file} {template}"
     )
 
 

@@ -34,6 +34,7 @@ REFUSED = [
     pytest.param("project_slug", "My Service", "my-service", id="slug-not-lowercase"),
     pytest.param("package_name", "my-service", "my_service", id="package-not-identifier"),
     pytest.param("package_name", "class", "identifier", id="package-is-keyword"),
+    pytest.param("dev_origins", '["http://localhost:3000"', "JSON array", id="broken-json-list"),
 ]
 
 
@@ -45,7 +46,7 @@ def test_refused_answer(tmp_path: Path, capfd: pytest.CaptureFixture[str], varia
     message = capfd.readouterr().err
     assert f"{variable}: {value!r}" in message
     assert fix in message
-    assert "--replay" in message
+    assert "--replay-file" in message
     assert list(tmp_path.iterdir()) == []
 
 

@@ -81,6 +81,7 @@ REFUSED = [
     pytest.param({"CORS_ALLOW_ORIGINS": "https://*example.com"}, "CORS_ALLOW_ORIGINS", id="partial-wildcard"),
     pytest.param({"CORS_ALLOW_METHODS": "GET,BAD METHOD"}, "CORS_ALLOW_METHODS", id="method"),
     pytest.param({"CORS_ALLOW_HEADERS": "X-Ok,X:Bad"}, "CORS_ALLOW_HEADERS", id="header"),
+    pytest.param({"CORS_ALLOW_ORIGINS": '["https://a.example.com"'}, "CORS_ALLOW_ORIGINS", id="broken-json"),
     pytest.param({"CORS_MAX_AGE": "-5"}, "CORS_MAX_AGE", id="max-age"),
     pytest.param({"CORS_ALLOW_CREDENTIALS": "maybe"}, "CORS_ALLOW_CREDENTIALS", id="credentials"),
     pytest.param({"APP_ENV": "prod"}, "APP_ENV", id="environment"),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+import {{ cookiecutter.package_name }}
+
 {% if cookiecutter.origin_registry == "database" -%}
 from .admin import mount_admin
 {% endif -%}
@@ -14,8 +16,8 @@ from .origin_registry import OriginRegistry
 from .routes import router
 from .settings import Settings, load_cors_policy, load_settings
 
-TITLE = "{{ cookiecutter.project_name }}"
-DESCRIPTION = "{{ cookiecutter.description }}"
+TITLE = {{ cookiecutter.project_name | tojson }}
+DESCRIPTION = {{ cookiecutter.package_name }}.__doc__ or ""
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

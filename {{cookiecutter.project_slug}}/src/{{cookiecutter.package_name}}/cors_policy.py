@@ -29,6 +29,7 @@ DEFAULT_PORTS = {"http": "80", "https": "443"}
 _DNS_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 _HTTP_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _CANONICAL_PORT = re.compile(r"[1-9][0-9]{0,4}")
+_TOKEN_EXAMPLES = {"method": "GET", "header": "Authorization"}
 
 
 class Environment(StrEnum):
@@ -65,14 +66,22 @@ class NormalisedOrigin:
     changes: tuple[str, ...] = ()
 
 
-def split_list(value: str | Iterable[str]) -> list[str]:
+def split_list(value: str | Iterable[str], setting: str) -> list[str]:
     """Read a list given as a JSON array, as comma-separated text, or as a sequence."""
     if isinstance(value, str):
         text = value.strip()
         if text.startswith("["):
-            decoded = json.loads(text)
-            if not isinstance(decoded, list) or not all(isinstance(i, str) for i in decoded):
-                raise ValueError(f"{value!r} must be a JSON array of strings")
+            try:
+                decoded = json.loads(text)
+            except ValueError:
+                decoded = None
+            if not isinstance(decoded, list) or not all(isinstance(item, str) for item in decoded):
+                raise PolicyError(
+                    setting,
+                    value,
+                    "is not a JSON array of strings",
+                    'Write a comma-separated list, or a JSON array such as ["a", "b"]',
+                )
             items: Iterable[str] = decoded
         else:
             items = text.split(",")
@@ -212,7 +221,7 @@ def is_pattern(origin: str) -> bool:
 def normalise_origins(value: str | Iterable[str], setting: str) -> list[NormalisedOrigin]:
     """Check a list of origin entries; duplicates are dropped, order is kept."""
     seen: dict[str, NormalisedOrigin] = {}
-    for entry in split_list(value):
+    for entry in split_list(value, setting):
         origin = normalise_origin(entry, setting)
         seen.setdefault(origin.text, origin)
     return list(seen.values())
@@ -263,20 +272,17 @@ def check_origin_rules(
 def normalise_tokens(value: str | Iterable[str], setting: str, kind: str) -> list[str]:
     """Check a list of HTTP methods or header names (RFC 9110 tokens)."""
     tokens: dict[str, str] = {}
-    for item in split_list(value):
+    for item in split_list(value, setting):
         if not _HTTP_TOKEN.fullmatch(item):
             raise PolicyError(
                 setting,
                 item,
                 f"is not a valid HTTP {kind}",
-                f"Use a single {kind} such as {_EXAMPLES[kind]}, separated by commas",
+                f"Use a single {kind} such as {_TOKEN_EXAMPLES[kind]}, separated by commas",
             )
         canonical = item.upper() if kind == "method" else item
         tokens.setdefault(canonical.lower(), canonical)
     return list(tokens.values())
-
-
-_EXAMPLES = {"method": "GET", "header": "Authorization"}
 
 
 def parse_max_age(value: str | int, setting: str) -> int:

@@ -27,9 +27,9 @@ from types import MappingProxyType
 from typing import Annotated, Any, Final
 
 {% if cookiecutter.origin_registry == "database" -%}
-from pydantic import PositiveFloat, SecretStr, ValidationError, field_validator
+from pydantic import PositiveFloat, SecretStr, ValidationError, ValidationInfo, field_validator
 {% else -%}
-from pydantic import ValidationError, field_validator
+from pydantic import ValidationError, ValidationInfo, field_validator
 {% endif -%}
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -41,7 +41,6 @@ from .cors_policy import (
     normalise_origins,
     normalise_tokens,
     parse_max_age,
-    split_list,
 )
 
 ORIGIN_PROFILES: Final[Mapping[Environment, tuple[str, ...]]] = MappingProxyType(
@@ -87,10 +86,10 @@ class Settings(BaseSettings):
 
     @field_validator("cors_allow_methods", "cors_allow_headers", "cors_expose_headers", mode="before")
     @classmethod
-    def _read_tokens(cls, value: Any, info: Any) -> Any:
-        setting = info.field_name.upper()
-        kind = "method" if info.field_name == "cors_allow_methods" else "header"
-        return tuple(normalise_tokens(split_list(value), setting, kind))
+    def _read_tokens(cls, value: Any, info: ValidationInfo) -> Any:
+        name = str(info.field_name)
+        kind = "method" if name == "cors_allow_methods" else "header"
+        return tuple(normalise_tokens(value, name.upper(), kind))
 
     @field_validator("cors_max_age", mode="before")
     @classmethod

@@ -1,0 +1,157 @@
+"""A generated service, started as its README says, over real HTTP."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import venv
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from .conftest import generate, service_environment
+
+ANSWERS = {
+    "project_name": "Orders API",
+    "dev_origins": "http://localhost:4200",
+    "prod_origins": "https://shop.example.com,https://*.shop-partners.example.com",
+    "allow_methods": "GET,POST",
+    "allow_headers": "Authorization,X-Tenant",
+    "expose_headers": "X-Total-Count",
+    "max_age": "120",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start(project: Path, **environment: str) -> tuple[subprocess.Popen[str], str]:
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "orders_api.main:app", "--app-dir", "src", "--port", str(port)],
+        cwd=project,
+        env={**service_environment(), **environment},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    return server, f"http://127.0.0.1:{port}"
+
+
+def wait_until_serving(server: subprocess.Popen[str], url: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        assert server.poll() is None, server.communicate()[1]
+        try:
+            httpx.get(f"{url}/health", timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError("the service did not start within 30 s")
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return generate(tmp_path_factory.mktemp("orders"), ANSWERS)
+
+
+@pytest.fixture(scope="module")
+def production_url(project: Path) -> Iterator[str]:
+    server, url = start(project, APP_ENV="production")
+    try:
+        wait_until_serving(server, url)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def preflight(url: str, origin: str, **headers: str) -> httpx.Response:
+    return httpx.options(f"{url}/health", headers={"Origin": origin, "Access-Control-Request-Method": "GET", **headers})
+
+
+def test_health(production_url: str) -> None:
+    response = httpx.get(f"{production_url}/health")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize("origin", ["https://shop.example.com", "https://eu.shop-partners.example.com"])
+def test_allowed_origins_get_their_preflight(production_url: str, origin: str) -> None:
+    response = preflight(production_url, origin, **{"Access-Control-Request-Headers": "authorization, x-tenant"})
+
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] == origin
+    assert response.headers["access-control-allow-credentials"] == "true"
+    assert set(response.headers["access-control-allow-methods"].split(", ")) == {"GET", "POST"}
+    assert {"authorization", "x-tenant"} <= set(response.headers["access-control-allow-headers"].lower().split(", "))
+    assert response.headers["access-control-max-age"] == "120"
+    assert "Origin" in response.headers["vary"]
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "http://localhost:4200",
+        "http://shop.example.com",
+        "https://shop.example.com.evil.test",
+        "https://a.b.shop-partners.example.com",
+        "https://shop-partners.example.com",
+        "null",
+    ],
+)
+def test_other_origins_are_refused(production_url: str, origin: str) -> None:
+    refused = preflight(production_url, origin)
+    simple = httpx.get(f"{production_url}/health", headers={"Origin": origin})
+
+    assert refused.status_code == 400
+    assert "access-control-allow-origin" not in refused.headers
+    assert "access-control-allow-origin" not in simple.headers
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("CORS_ALLOW_ORIGINS", "https://*.com"), ("CORS_MAX_AGE", "soon"), ("CORS_ALLOW_METHODS", "GET,PO ST")],
+)
+def test_a_bad_variable_stops_the_start_with_one_line(project: Path, variable: str, value: str) -> None:
+    server, _ = start(project, APP_ENV="production", **{variable: value})
+    _, stderr = server.communicate(timeout=30)
+
+    assert server.returncode != 0
+    assert stderr.strip().count("\n") == 0, stderr
+    assert variable in stderr
+    assert value.split(",")[-1] in stderr
+
+
+def test_documented_install_and_test_commands(project: Path, tmp_path: Path) -> None:
+    """The generated README's commands, in a fresh virtual environment, work as written."""
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    assert 'pip install -e ".[dev]"' in readme
+    environment = tmp_path / "venv"
+    venv.create(environment, with_pip=True)
+    python = str(environment / "bin" / "python")
+    env = {**service_environment(), "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    env.pop("PYTHONPATH", None)
+
+    install = subprocess.run(
+        [python, "-m", "pip", "install", "--quiet", "-e", ".[dev]"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert install.returncode == 0, install.stderr
+    tests = subprocess.run(
+        [python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project, env=env, capture_output=True, text=True
+    )
+    assert tests.returncode == 0, tests.stdout + tests.stderr
+    assert " passed" in tests.stdout and os.path.exists(environment / "bin" / "uvicorn")

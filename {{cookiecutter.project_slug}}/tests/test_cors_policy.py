@@ -1,0 +1,111 @@
+"""The origin grammar and the matcher, independent of any configuration."""
+
+from __future__ import annotations
+
+import pytest
+
+from {{ cookiecutter.package_name }}.cors_policy import OriginMatcher, PolicyError, normalise_origin, normalise_origins
+
+
+@pytest.mark.parametrize(
+    ("entry", "canonical"),
+    [
+        ("https://app.example.com", "https://app.example.com"),
+        ("HTTPS://App.Example.COM/", "https://app.example.com"),
+        ("https://app.example.com:443", "https://app.example.com"),
+        ("http://localhost:80", "http://localhost"),
+        ("http://localhost:05173", "http://localhost:5173"),
+        ("http://127.0.0.1:3000", "http://127.0.0.1:3000"),
+        ("http://[::1]:3000", "http://[::1]:3000"),
+        ("https://*.example.com", "https://*.example.com"),
+        ("http://localhost:*", "http://localhost:*"),
+        ("*", "*"),
+    ],
+)
+def test_accepted_entries_and_their_canonical_form(entry: str, canonical: str) -> None:
+    assert normalise_origin(entry, "SETTING").text == canonical
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "app.example.com",
+        "ftp://app.example.com",
+        "https://app.example.com/path",
+        "https://app.example.com?query",
+        "https://user@app.example.com",
+        "https://app.example.com.",
+        "https://*.com",
+        "https://*",
+        "https://*example.com",
+        "https://app.*.example.com",
+        "https://*.10.0.0.1",
+        "https://bücher.example",
+        "https://app.example.com:0",
+        "https://app.example.com:65536",
+        "https://app_name.example.com",
+        "https://",
+    ],
+)
+def test_refused_entries_name_the_setting(entry: str) -> None:
+    with pytest.raises(PolicyError, match=r"^SETTING: "):
+        normalise_origin(entry, "SETTING")
+
+
+def test_a_list_drops_duplicates_after_normalising() -> None:
+    origins = normalise_origins("https://a.example.com, HTTPS://A.EXAMPLE.COM/, https://b.example.com", "SETTING")
+
+    assert [o.text for o in origins] == ["https://a.example.com", "https://b.example.com"]
+
+
+def test_a_malformed_json_list_is_refused() -> None:
+    with pytest.raises(PolicyError, match="JSON array"):
+        normalise_origins('["https://a.example.com"', "SETTING")
+
+
+SUBDOMAINS = OriginMatcher(["https://*.example.com"])
+ANY_PORT = OriginMatcher(["http://localhost:*"])
+
+
+@pytest.mark.parametrize("origin", ["https://a.example.com", "https://tenant-42.example.com"])
+def test_a_host_wildcard_matches_one_label(origin: str) -> None:
+    assert SUBDOMAINS(origin)
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://example.com",
+        "https://a.b.example.com",
+        "https://evilexample.com",
+        "https://example.com.evil.net",
+        "http://a.example.com",
+        "https://a.example.com:8443",
+        "https://A.example.com",
+        "https://-a.example.com",
+        "https://a.example.com/",
+        " https://a.example.com",
+        "null",
+    ],
+)
+def test_a_host_wildcard_matches_nothing_else(origin: str) -> None:
+    assert not SUBDOMAINS(origin)
+
+
+@pytest.mark.parametrize("origin", ["http://localhost", "http://localhost:3000", "http://localhost:65535"])
+def test_a_port_wildcard_matches_any_port_or_none(origin: str) -> None:
+    assert ANY_PORT(origin)
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "http://localhost:80",
+        "http://localhost:03000",
+        "http://localhost:",
+        "https://localhost:3000",
+        "http://localhost.evil.test",
+    ],
+)
+def test_a_port_wildcard_matches_nothing_else(origin: str) -> None:
+    assert not ANY_PORT(origin)
