@@ -1,11 +1,12 @@
 # The template's two everyday commands:
 #   make demo   generate a service with the default answers and serve it on http://127.0.0.1:8000
 #   make test   run every test of the template (generation matrix, refusals, browser)
+#   make bench  measure CORS costs through uvicorn with wrk (about 8 minutes; writes benchmarks/results.md)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint clean
+.PHONY: demo test bench lint clean
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +21,12 @@ demo: $(BIN)/.installed
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest -n 2
 
+bench: $(BIN)/.installed
+	command -v wrk > /dev/null || (apt-get update && apt-get install -y wrk)
+	$(BIN)/python benchmarks/bench.py
+
 lint: $(BIN)/.installed
-	$(BIN)/ruff check hooks tests && $(BIN)/ruff format --check hooks tests
+	$(BIN)/ruff check hooks tests benchmarks && $(BIN)/ruff format --check hooks tests benchmarks
 
 clean:
 	rm -rf build $(VENV)

@@ -1,4 +1,4 @@
-"""The template's own Python (hooks and tests) is lint-clean."""
+"""The template's own Python (hooks, tests, benchmarks) is lint-clean."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import sys
 from .conftest import TEMPLATE
 
 
-def test_hooks_and_tests_pass_ruff() -> None:
+def test_hooks_tests_and_benchmarks_pass_ruff() -> None:
     for command in (["check"], ["format", "--check"]):
         result = subprocess.run(
-            [sys.executable, "-m", "ruff", *command, "hooks", "tests"],
+            [sys.executable, "-m", "ruff", *command, "hooks", "tests", "benchmarks"],
             cwd=TEMPLATE,
             capture_output=True,
             text=True,
