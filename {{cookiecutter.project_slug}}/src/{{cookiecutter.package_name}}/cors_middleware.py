@@ -3,17 +3,40 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.errors import ServerErrorMiddleware
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .cors_policy import CorsPolicy, OriginMatcher
 
 CurrentMatcher = Callable[[], OriginMatcher]
 """Returns the matcher in force now; a new object whenever the allowed origins change."""
+
+PREFLIGHT_CACHE_ENTRIES = 1024
+"""How many distinct preflight answers are kept; the oldest goes first when full."""
+
+PREFLIGHT_CACHE_KEY_BYTES = 1024
+"""Preflights whose origin and requested method and headers are longer are answered but not kept."""
+
+PreflightKey = tuple[bytes, bytes, bytes | None, bytes | None]
+
+
+@dataclass(frozen=True, slots=True)
+class PreflightAnswer:
+    """Starlette's answer to one preflight, kept as the ASGI messages that send it."""
+
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+
+    async def send(self, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status, "headers": list(self.headers)})
+        await send({"type": "http.response.body", "body": self.body})
 
 
 class PolicyCORSMiddleware(CORSMiddleware):
@@ -22,6 +45,13 @@ class PolicyCORSMiddleware(CORSMiddleware):
     Starlette keeps the protocol (preflights, simple requests, ``Vary``); only
     the question "is this origin allowed?" is answered by the policy, which
     knows the safe wildcard patterns and never needs a hand-written regex.
+
+    A preflight's answer depends only on its origin, method and requested
+    headers, so Starlette's answer is kept and sent again for the same
+    question, without building a response or entering the routes. The cache
+    holds at most :data:`PREFLIGHT_CACHE_ENTRIES` answers, so endless distinct
+    origins cost memory no more than that, and it is emptied whenever the
+    allowed origins change.
     """
 
     def __init__(self, app: ASGIApp, policy: CorsPolicy, current_matcher: CurrentMatcher) -> None:
@@ -35,9 +65,58 @@ class PolicyCORSMiddleware(CORSMiddleware):
             max_age=policy.max_age,
         )
         self.current_matcher = current_matcher
+        self.preflight_answers: dict[PreflightKey, PreflightAnswer] = {}
+        self._answers_matcher = current_matcher()
 
     def is_allowed_origin(self, origin: str) -> bool:
         return self.current_matcher()(origin)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "OPTIONS":
+            key = preflight_key(scope["headers"])
+            if key is not None:
+                await self.preflight_answer(key, scope).send(send)
+                return
+        await super().__call__(scope, receive, send)
+
+    def preflight_answer(self, key: PreflightKey, scope: Scope) -> PreflightAnswer:
+        matcher = self.current_matcher()
+        if matcher is not self._answers_matcher:
+            self.preflight_answers.clear()
+            self._answers_matcher = matcher
+        answer = self.preflight_answers.get(key)
+        if answer is None:
+            response = self.preflight_response(request_headers=Headers(scope=scope))
+            answer = PreflightAnswer(response.status_code, response.raw_headers, bytes(response.body))
+            self.keep(key, answer)
+        return answer
+
+    def keep(self, key: PreflightKey, answer: PreflightAnswer) -> None:
+        if sum(len(part or b"") for part in key) > PREFLIGHT_CACHE_KEY_BYTES:
+            return
+        if len(self.preflight_answers) >= PREFLIGHT_CACHE_ENTRIES:
+            del self.preflight_answers[next(iter(self.preflight_answers))]
+        self.preflight_answers[key] = answer
+
+
+def preflight_key(raw_headers: list[tuple[bytes, bytes]]) -> PreflightKey | None:
+    """What a preflight's answer depends on, or None if the request is not a preflight.
+
+    Like Starlette's ``Headers``, the first of repeated headers counts.
+    """
+    origin = method = requested_headers = private_network = None
+    for name, value in raw_headers:
+        if name == b"origin":
+            origin = origin if origin is not None else value
+        elif name == b"access-control-request-method":
+            method = method if method is not None else value
+        elif name == b"access-control-request-headers":
+            requested_headers = requested_headers if requested_headers is not None else value
+        elif name == b"access-control-request-private-network":
+            private_network = private_network if private_network is not None else value
+    if origin is None or method is None:
+        return None
+    return origin, method, requested_headers, private_network
 
 
 async def internal_error(request: Request, exc: Exception) -> JSONResponse:

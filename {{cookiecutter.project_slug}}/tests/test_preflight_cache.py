@@ -1,0 +1,157 @@
+"""Preflight answers are reused, yet stay exactly Starlette's answers, within a bounded memory."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from starlette.middleware.cors import CORSMiddleware
+
+from {{ cookiecutter.package_name }}.app import create_app
+from {{ cookiecutter.package_name }}.cors_middleware import (
+    PREFLIGHT_CACHE_ENTRIES,
+    PREFLIGHT_CACHE_KEY_BYTES,
+    PolicyCORSMiddleware,
+)
+from {{ cookiecutter.package_name }}.routes import router
+from {{ cookiecutter.package_name }}.settings import Settings
+
+ALLOWED = "https://app.example.com"
+CONFIGURATION = {
+    "allow_methods": ["GET", "POST"],
+    "allow_headers": ["Authorization", "X-Tenant"],
+    "allow_credentials": True,
+    "expose_headers": ["X-Total-Count"],
+    "max_age": 120,
+}
+
+QUESTIONS = [
+    pytest.param({"Origin": ALLOWED, "Access-Control-Request-Method": "GET"}, id="allowed"),
+    pytest.param(
+        {"Origin": ALLOWED, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "x-tenant"},
+        id="allowed-with-header",
+    ),
+    pytest.param({"Origin": "https://evil.example.net", "Access-Control-Request-Method": "GET"}, id="origin-refused"),
+    pytest.param({"Origin": ALLOWED, "Access-Control-Request-Method": "TRACE"}, id="method-refused"),
+    pytest.param(
+        {"Origin": ALLOWED, "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "x-other"},
+        id="header-refused",
+    ),
+    pytest.param(
+        {"Origin": ALLOWED, "Access-Control-Request-Method": "GET", "Access-Control-Request-Private-Network": "true"},
+        id="private-network-refused",
+    ),
+    pytest.param({"Origin": ALLOWED}, id="options-without-request-method"),
+]
+
+
+def service() -> TestClient:
+    settings = Settings(
+        app_env="staging",
+        cors_allow_origins=ALLOWED,
+        cors_allow_methods=",".join(CONFIGURATION["allow_methods"]),  # type: ignore[arg-type]
+        cors_allow_headers=",".join(CONFIGURATION["allow_headers"]),  # type: ignore[arg-type]
+        cors_allow_credentials=True,
+        cors_expose_headers="X-Total-Count",
+        cors_max_age=120,
+    )
+    return TestClient(create_app(settings))
+
+
+def stock_starlette() -> TestClient:
+    app = FastAPI()
+    app.include_router(router)
+    app.add_middleware(CORSMiddleware, allow_origins=[ALLOWED], **CONFIGURATION)  # type: ignore[arg-type]
+    return TestClient(app)
+
+
+def cors_middleware(client: TestClient) -> PolicyCORSMiddleware:
+    """The service's CORS middleware instance, once the app has built its stack."""
+    client.get("/health")
+    layer = client.app.middleware_stack  # type: ignore[attr-defined]
+    while not isinstance(layer, PolicyCORSMiddleware):
+        layer = layer.app
+    return layer
+
+
+def answer(client: TestClient, headers: dict[str, str]) -> tuple[int, list[tuple[str, str]], bytes]:
+    response = client.options("/health", headers=headers)
+    return response.status_code, sorted(response.headers.multi_items()), response.content
+
+
+@pytest.mark.parametrize("headers", QUESTIONS)
+def test_every_answer_is_starlettes_answer_the_first_time_and_after(headers: dict[str, str]) -> None:
+    ours, stock = service(), stock_starlette()
+
+    expected = answer(stock, headers)
+
+    assert answer(ours, headers) == expected
+    assert answer(ours, headers) == expected
+    assert answer(ours, headers) == expected
+
+
+def test_a_repeated_preflight_is_answered_from_the_cache() -> None:
+    client = service()
+    middleware = cors_middleware(client)
+    question = {"Origin": ALLOWED, "Access-Control-Request-Method": "GET"}
+
+    answer(client, question)
+    kept = dict(middleware.preflight_answers)
+    answer(client, question)
+
+    assert len(kept) == 1
+    assert middleware.preflight_answers == kept
+
+
+def test_endless_distinct_origins_use_bounded_memory() -> None:
+    client = service()
+    middleware = cors_middleware(client)
+
+    for number in range(PREFLIGHT_CACHE_ENTRIES + 50):
+        status = client.options(
+            "/health", headers={"Origin": f"https://{number}.example.net", "Access-Control-Request-Method": "GET"}
+        ).status_code
+        assert status == 400
+
+    assert len(middleware.preflight_answers) == PREFLIGHT_CACHE_ENTRIES
+    assert answer(client, {"Origin": ALLOWED, "Access-Control-Request-Method": "GET"})[0] == 200
+
+
+def test_a_huge_question_is_answered_but_not_kept() -> None:
+    client = service()
+    middleware = cors_middleware(client)
+    headers = ", ".join(f"x-h{n}" for n in range(PREFLIGHT_CACHE_KEY_BYTES // 4))
+
+    response = client.options(
+        "/health",
+        headers={"Origin": ALLOWED, "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": headers},
+    )
+
+    assert response.status_code == 400
+    assert middleware.preflight_answers == {}
+
+
+def test_a_preflight_never_reaches_the_routes() -> None:
+    app = create_app(Settings(app_env="staging", cors_allow_origins=ALLOWED))
+    reached: list[str] = []
+
+    @app.options("/health")
+    async def options_health() -> None:
+        reached.append("options")
+
+    client = TestClient(app)
+    for _ in range(2):
+        assert client.options("/health", headers={"Origin": ALLOWED, "Access-Control-Request-Method": "GET"}).is_success
+    client.options("/health", headers={"Origin": ALLOWED})
+
+    assert reached == ["options"], "only the OPTIONS request that is not a preflight reaches the route"
+
+
+def test_answers_are_not_mixed_up_between_questions() -> None:
+    ours, stock = service(), stock_starlette()
+    questions = [param.values[0] for param in QUESTIONS]
+
+    expected = [answer(stock, headers) for headers in questions]
+
+    assert [answer(ours, headers) for headers in questions] == expected
+    assert [answer(ours, headers) for headers in reversed(questions)] == expected[::-1]
