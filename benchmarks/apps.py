@@ -14,7 +14,6 @@ import threading
 from typing import Any
 
 from fastapi import FastAPI
-from pydantic import BaseModel
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import Receive, Scope, Send
 
@@ -58,18 +57,10 @@ def preflight_floor() -> Any:
     return app
 
 
-class Health(BaseModel):
-    status: str
-
-
 def plain() -> FastAPI:
-    """FastAPI with the generated service's route and no CORS at all."""
+    """FastAPI serving the generated service's routes, with no CORS at all."""
     app = FastAPI()
-
-    @app.get("/health")
-    async def health() -> Health:
-        return Health(status="ok")
-
+    app.include_router(importlib.import_module(f"{os.environ['BENCH_PACKAGE']}.routes").router)
     return app
 
 

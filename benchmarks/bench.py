@@ -108,7 +108,7 @@ def prepare(work: Path) -> list[Server]:
     static = generate(work, {"project_name": "Bench Static", "prod_origins": TARGET})
     registry = generate(work, {"project_name": "Bench Registry", "origin_registry": "database"})
     python_path = os.pathsep.join([str(static / "src"), str(registry / "src"), str(HERE)])
-    base = {**os.environ, "PYTHONPATH": python_path, "APP_ENV": "production"}
+    base = {**os.environ, "PYTHONPATH": python_path, "APP_ENV": "production", "BENCH_PACKAGE": "bench_static"}
     base = {k: v for k, v in base.items() if not k.startswith("CORS_") and k not in ("DATABASE_URL", "ADMIN_TOKEN")}
     servers = [
         Server("bare ASGI app", None, "apps:bare", work, base, cors=False),

@@ -9,7 +9,7 @@ import {{ cookiecutter.package_name }}
 {% if cookiecutter.origin_registry == "database" -%}
 from .admin import mount_admin
 {% endif -%}
-from .cors_middleware import add_cors
+from .cors_middleware import CORSFastAPI
 {% if cookiecutter.origin_registry == "database" -%}
 from .origin_registry import OriginRegistry
 {% endif -%}
@@ -30,15 +30,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     policy = load_cors_policy(settings)
 {%- if cookiecutter.origin_registry == "database" %}
     registry = OriginRegistry.from_settings(settings, policy)
-    app = FastAPI(title=TITLE, description=DESCRIPTION, lifespan=registry.lifespan)
+    app = CORSFastAPI(policy, registry.matcher, title=TITLE, description=DESCRIPTION, lifespan=registry.lifespan)
     app.state.origin_registry = registry
     app.include_router(router)
-    add_cors(app, policy, registry.matcher)
     mount_admin(app, registry, settings.admin_token)
 {%- else %}
     matcher = policy.matcher()
-    app = FastAPI(title=TITLE, description=DESCRIPTION)
+    app = CORSFastAPI(policy, lambda: matcher, title=TITLE, description=DESCRIPTION)
     app.include_router(router)
-    add_cors(app, policy, lambda: matcher)
 {%- endif %}
     return app

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
-from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .cors_policy import CorsPolicy, OriginMatcher
@@ -119,17 +119,26 @@ def preflight_key(raw_headers: list[tuple[bytes, bytes]]) -> PreflightKey | None
     return origin, method, requested_headers, private_network
 
 
-async def internal_error(request: Request, exc: Exception) -> JSONResponse:
-    return JSONResponse({"detail": "Internal Server Error"}, status_code=500)
+class CORSFastAPI(FastAPI):
+    """FastAPI with the CORS middleware in front of everything the framework runs.
 
-
-def add_cors(app: FastAPI, policy: CorsPolicy, current_matcher: CurrentMatcher) -> None:
-    """Register CORS so that every response carries its headers, a crash's 500 included.
-
-    Starlette runs its own error handler outside all user middleware, so a 500
-    would leave without CORS headers and the browser would report a CORS
-    failure instead of the error. A second error handler inside the CORS
-    middleware answers first; the exception still propagates to the server's log.
+    FastAPI passes each request through its own layers (telemetry, the error
+    handler, the body limit) before any added middleware. Here CORS comes
+    first: a preflight is answered before the framework sees it, and every
+    response the framework gives, its 500 for a crash included, passes back
+    through CORS and carries the CORS headers, so a browser shows the real
+    error instead of a CORS failure.
     """
-    app.add_middleware(ServerErrorMiddleware, handler=internal_error)
-    app.add_middleware(PolicyCORSMiddleware, policy=policy, current_matcher=current_matcher)
+
+    def __init__(self, policy: CorsPolicy, current_matcher: CurrentMatcher, **options: Any) -> None:
+        super().__init__(**options)
+        self.add_exception_handler(Exception, internal_error)
+        self.cors = PolicyCORSMiddleware(super().__call__, policy, current_matcher)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.cors(scope, receive, send)
+
+
+async def internal_error(request: Request, exc: Exception) -> JSONResponse:
+    """A crash's answer, in the API's JSON form; the exception still reaches the server's log."""
+    return JSONResponse({"detail": "Internal Server Error"}, status_code=500)
