@@ -105,6 +105,22 @@ def test_a_repeated_preflight_is_answered_from_the_cache() -> None:
     assert middleware.preflight_answers == kept
 
 
+@pytest.mark.parametrize("question", ["origin-refused", "method-refused", "header-refused"])
+def test_every_refused_preflight_is_logged_even_when_its_answer_is_kept(
+    question: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = service()
+    middleware = cors_middleware(client)
+
+    for _ in range(3):
+        assert answer(client, QUESTIONS[question])[0] == 400
+
+    assert len(middleware.preflight_answers) == 1
+    refusals = [r for r in caplog.records if r.getMessage().startswith("CORS preflight refused")]
+    assert len(refusals) == 3
+    assert len({r.getMessage() for r in refusals}) == 1
+
+
 def test_endless_distinct_origins_use_bounded_memory() -> None:
     client = service()
     middleware = cors_middleware(client)

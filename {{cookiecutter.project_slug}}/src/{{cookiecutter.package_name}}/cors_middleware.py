@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -10,9 +12,15 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .cors_policy import CorsPolicy, OriginMatcher
+from .cors_policy import CorsPolicy, Environment, OriginMatcher
+
+logger = logging.getLogger("{{ cookiecutter.package_name }}")
+
+LOGGED_VALUE_LIMIT = 200
+"""Longer request values are cut in the log, so a hostile client cannot flood it."""
 
 CurrentMatcher = Callable[[], OriginMatcher]
 """Returns the matcher in force now; a new object whenever the allowed origins change."""
@@ -33,6 +41,7 @@ class PreflightAnswer:
     status: int
     headers: list[tuple[bytes, bytes]]
     body: bytes
+    refused: bool
 
     async def send(self, send: Send) -> None:
         await send({"type": "http.response.start", "status": self.status, "headers": list(self.headers)})
@@ -51,7 +60,8 @@ class PolicyCORSMiddleware(CORSMiddleware):
     question, without building a response or entering the routes. The cache
     holds at most :data:`PREFLIGHT_CACHE_ENTRIES` answers, so endless distinct
     origins cost memory no more than that, and it is emptied whenever the
-    allowed origins change.
+    allowed origins change. A refused preflight is logged every time, whether
+    its answer is new or kept.
     """
 
     def __init__(self, app: ASGIApp, policy: CorsPolicy, current_matcher: CurrentMatcher) -> None:
@@ -65,6 +75,7 @@ class PolicyCORSMiddleware(CORSMiddleware):
             max_age=policy.max_age,
         )
         self.current_matcher = current_matcher
+        self.environment = policy.environment
         self.preflight_answers: dict[PreflightKey, PreflightAnswer] = {}
         self._answers_matcher = current_matcher()
 
@@ -87,8 +98,12 @@ class PolicyCORSMiddleware(CORSMiddleware):
         answer = self.preflight_answers.get(key)
         if answer is None:
             response = self.preflight_response(request_headers=Headers(scope=scope))
-            answer = PreflightAnswer(response.status_code, response.raw_headers, bytes(response.body))
+            answer = PreflightAnswer(
+                response.status_code, response.raw_headers, bytes(response.body), refused=response.status_code == 400
+            )
             self.keep(key, answer)
+        elif answer.refused:
+            self.log_refusal(Headers(scope=scope))
         return answer
 
     def keep(self, key: PreflightKey, answer: PreflightAnswer) -> None:
@@ -97,6 +112,70 @@ class PolicyCORSMiddleware(CORSMiddleware):
         if len(self.preflight_answers) >= PREFLIGHT_CACHE_ENTRIES:
             del self.preflight_answers[next(iter(self.preflight_answers))]
         self.preflight_answers[key] = answer
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        """Starlette's answer to a preflight; a refusal is also logged, once."""
+        response = super().preflight_response(request_headers)
+        if response.status_code == 400:
+            self.log_refusal(request_headers)
+        return response
+
+    # Diagnostics: explain a refusal Starlette has already decided.
+
+    def log_refusal(self, request_headers: Headers) -> None:
+        refusal = RefusedPreflight(
+            origin=request_headers["origin"],
+            method=request_headers["access-control-request-method"],
+            headers=request_headers.get("access-control-request-headers", ""),
+            environment=self.environment,
+            rules=tuple(self.refused_rules(request_headers)),
+        )
+        logger.warning(refusal.log_line(), extra={"cors_refusal": refusal.fields()})
+
+    def refused_rules(self, request_headers: Headers) -> list[str]:
+        """Name each setting the preflight breaks, with the refused values."""
+        rules = []
+        if not self.is_allowed_origin(request_headers["origin"]):
+            rules.append(f"origin not in CORS_ALLOW_ORIGINS for APP_ENV={self.environment}")
+        method = request_headers["access-control-request-method"]
+        if method not in self.allow_methods:
+            rules.append(f"method {method} not in CORS_ALLOW_METHODS")
+        requested = request_headers.get("access-control-request-headers", "")
+        refused_headers = [h.strip() for h in requested.lower().split(",") if h.strip() not in self.allow_headers]
+        if requested and not self.allow_all_headers and refused_headers:
+            rules.append(f"headers {', '.join(refused_headers)} not in CORS_ALLOW_HEADERS")
+        if "access-control-request-private-network" in request_headers and not self.allow_private_network:
+            rules.append("private network access is not allowed")
+        return rules or ["refused by Starlette's CORS checks"]
+
+
+@dataclass(frozen=True)
+class RefusedPreflight:
+    """What a refused preflight asked for, and why it was refused."""
+
+    origin: str
+    method: str
+    headers: str
+    environment: Environment
+    rules: tuple[str, ...]
+
+    def fields(self) -> dict[str, str]:
+        return {
+            "origin": self.origin,
+            "method": self.method,
+            "headers": self.headers,
+            "environment": str(self.environment),
+            "refused": "; ".join(self.rules),
+        }
+
+    def log_line(self) -> str:
+        """``key="value"`` pairs; values are JSON-quoted, so the line stays one line."""
+        pairs = (f"{key}={json.dumps(_cut(value))}" for key, value in self.fields().items())
+        return "CORS preflight refused: " + " ".join(pairs)
+
+
+def _cut(value: str) -> str:
+    return value if len(value) <= LOGGED_VALUE_LIMIT else value[:LOGGED_VALUE_LIMIT] + "...(cut)"
 
 
 def preflight_key(raw_headers: list[tuple[bytes, bytes]]) -> PreflightKey | None:

@@ -1,0 +1,102 @@
+"""A refused preflight tells the person debugging it what was refused, and why."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from fastapi.testclient import TestClient
+
+from {{ cookiecutter.package_name }}.cors_middleware import LOGGED_VALUE_LIMIT
+
+from .conftest import ClientFactory
+
+LOGGER = "{{ cookiecutter.package_name }}"
+ALLOWED = "https://app.example.com"
+
+
+@pytest.fixture
+def client(client_for: ClientFactory) -> TestClient:
+    return client_for(
+        app_env="staging",
+        cors_allow_origins=ALLOWED,
+        cors_allow_methods="GET,POST",
+        cors_allow_headers="Authorization",
+        cors_allow_credentials=True,
+    )
+
+
+def preflight(client: TestClient, origin: str, method: str, headers: str | None = None) -> tuple[int, str]:
+    request_headers = {"Origin": origin, "Access-Control-Request-Method": method}
+    if headers is not None:
+        request_headers["Access-Control-Request-Headers"] = headers
+    response = client.options("/health", headers=request_headers)
+    return response.status_code, response.text
+
+
+def refusals(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name == LOGGER and r.getMessage().startswith("CORS preflight refused")]
+
+
+def test_a_refused_origin_is_logged_as_one_line(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+    status, body = preflight(client, "https://app.example.com.evil.test", "GET", "authorization")
+
+    assert (status, body) == (400, "Disallowed CORS origin")
+    [record] = refusals(caplog)
+    assert record.levelno == logging.WARNING
+    assert record.getMessage() == (
+        'CORS preflight refused: origin="https://app.example.com.evil.test" method="GET" headers="authorization"'
+        ' environment="staging" refused="origin not in CORS_ALLOW_ORIGINS for APP_ENV=staging"'
+    )
+
+
+def test_a_refused_method_and_header_name_the_values_and_settings(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    status, body = preflight(client, ALLOWED, "DELETE", "Authorization, X-Tenant")
+
+    assert (status, body) == (400, "Disallowed CORS method, headers")
+    [record] = refusals(caplog)
+    assert record.__dict__["cors_refusal"] == {
+        "origin": ALLOWED,
+        "method": "DELETE",
+        "headers": "Authorization, X-Tenant",
+        "environment": "staging",
+        "refused": "method DELETE not in CORS_ALLOW_METHODS; headers x-tenant not in CORS_ALLOW_HEADERS",
+    }
+
+
+def test_every_refused_part_is_named(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+    status, body = preflight(client, "null", "PATCH", "X-Tenant")
+
+    assert (status, body) == (400, "Disallowed CORS origin, method, headers")
+    [record] = refusals(caplog)
+    assert record.__dict__["cors_refusal"]["refused"].split("; ") == [
+        "origin not in CORS_ALLOW_ORIGINS for APP_ENV=staging",
+        "method PATCH not in CORS_ALLOW_METHODS",
+        "headers x-tenant not in CORS_ALLOW_HEADERS",
+    ]
+
+
+def test_allowed_preflights_and_simple_requests_log_nothing(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    status, _ = preflight(client, ALLOWED, "POST", "Authorization")
+    client.get("/health", headers={"Origin": "https://evil.test"})
+
+    assert status == 200
+    assert refusals(caplog) == []
+
+
+def test_a_hostile_origin_cannot_break_or_flood_the_line(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+    hostile = 'https://evil.test" environment="production' + "a" * 5000
+
+    status, _ = preflight(client, hostile, "GET")
+
+    assert status == 400
+    [record] = refusals(caplog)
+    line = record.getMessage()
+    assert "\n" not in line
+    assert line.count('environment="') == 1
+    assert 'origin="https://evil.test\\" environment=\\"production' in line
+    assert len(line) < LOGGED_VALUE_LIMIT + 300
