@@ -170,11 +170,6 @@ class OriginRegistry:
         """The matcher in force: static origins plus the last snapshot of the stored ones."""
         return self._matcher
 
-    @property
-    def active_origins(self) -> frozenset[str]:
-        """Stored origins in the current snapshot that this environment allows."""
-        return self._active
-
     def refresh(self) -> None:
         """Read the stored origins and swap in a new matcher if they changed."""
         with self._refresh_lock:
