@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -231,3 +232,11 @@ def test_two_instances_sharing_a_database_converge_after_a_write_on_one(service:
 def test_a_database_url_that_is_not_one_is_refused_at_start_up() -> None:
     with pytest.raises(ConfigurationError, match=r"DATABASE_URL: 'origins\.db' is not a database URL"):
         create_app(Settings(database_url="origins.db"))
+
+
+def test_a_missing_database_driver_is_named_at_start_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "psycopg", None)
+
+    with pytest.raises(ConfigurationError, match=r"needs the psycopg package.*\[postgresql\]") as refused:
+        create_app(Settings(database_url="postgresql://service:secret@db.internal/origins"))
+    assert "secret" not in str(refused.value)

@@ -75,7 +75,14 @@ class OriginStore:
     """The stored origins; each method is one short transaction."""
 
     def __init__(self, url: str | URL) -> None:
-        self.engine: Engine = create_engine(database_url(url) if isinstance(url, str) else url)
+        url = database_url(url) if isinstance(url, str) else url
+        try:
+            self.engine: Engine = create_engine(url)
+        except ModuleNotFoundError as missing:
+            raise ConfigurationError(
+                f"DATABASE_URL: {url.render_as_string()!r} needs the {missing.name} package, which is not installed."
+                " For PostgreSQL, install the project with its extra: pip install -e '.[postgresql]'"
+            ) from None
 
     def create_schema(self) -> None:
         Base.metadata.create_all(self.engine)
@@ -83,6 +90,10 @@ class OriginStore:
     def origins(self) -> list[str]:
         with Session(self.engine) as session:
             return list(session.scalars(select(StoredOrigin.origin).order_by(StoredOrigin.origin)))
+
+    def stored_origins(self) -> set[str]:
+        with self.engine.connect() as connection:
+            return set(connection.scalars(select(StoredOrigin.origin)))
 
     def add(self, origins: Sequence[str]) -> list[str]:
         """Store the origins not stored yet, all or none; return the ones added."""
@@ -158,8 +169,8 @@ class OriginRegistry:
         self.policy = policy
         self.refresh_seconds = refresh_seconds
         self._matcher = policy.matcher()
-        self._active: frozenset[str] = frozenset()
-        self._ignored: frozenset[str] = frozenset()
+        self._refusals: dict[str, str | None] = {}
+        """Each stored origin in the snapshot, with the reason this environment refuses it (None: allowed)."""
         self._refresh_lock = threading.Lock()
 
     @classmethod
@@ -171,16 +182,23 @@ class OriginRegistry:
         return self._matcher
 
     def refresh(self) -> None:
-        """Read the stored origins and swap in a new matcher if they changed."""
+        """Read the stored origins and swap in a new matcher if they changed.
+
+        Only origins new to the snapshot are checked, so an unchanged registry
+        costs one query and a set comparison.
+        """
         with self._refresh_lock:
-            stored = self.store.origins()
-            active, ignored = self._sort_out(stored)
-            for origin in sorted(ignored - self._ignored):
-                logger.warning("ignoring stored origin %r: %s", origin, self._refusal(origin))
-            self._ignored = ignored
-            if active != self._active:
-                self._matcher = OriginMatcher((*self.policy.allow_origins, *active))
-                self._active = active
+            stored = self.store.stored_origins()
+            if stored == self._refusals.keys():
+                return
+            known = self._refusals
+            refusals = {origin: known[origin] if origin in known else self._refusal(origin) for origin in stored}
+            for origin in sorted(stored - known.keys()):
+                if refusals[origin]:
+                    logger.warning("ignoring stored origin %r: %s", origin, refusals[origin])
+            allowed = [origin for origin, refusal in refusals.items() if refusal is None]
+            self._matcher = OriginMatcher((*self.policy.allow_origins, *allowed))
+            self._refusals = refusals
 
     def add(self, entries: Iterable[str]) -> list[str]:
         """Check and store origins (all or none), then refresh; return the ones newly stored."""
@@ -214,13 +232,6 @@ class OriginRegistry:
                 await run_in_threadpool(self.refresh)
             except Exception:
                 logger.exception("could not refresh the origin registry; keeping the last snapshot")
-
-    def _sort_out(self, stored: Iterable[str]) -> tuple[frozenset[str], frozenset[str]]:
-        active: set[str] = set()
-        ignored: set[str] = set()
-        for origin in stored:
-            (ignored if self._refusal(origin) else active).add(origin)
-        return frozenset(active), frozenset(ignored)
 
     def _refusal(self, origin: str) -> str | None:
         try:
