@@ -39,6 +39,8 @@ from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
 
+import in_process
+
 TEMPLATE = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent
 SERVER_CPU, LOAD_CPU = "0", "1"
@@ -110,6 +112,7 @@ def prepare(work: Path) -> list[Server]:
     static = generate(work, {"project_name": "Bench Static", "prod_origins": TARGET})
     registry = generate(work, {"project_name": "Bench Registry", "origin_registry": "database"})
     python_path = os.pathsep.join([str(static / "src"), str(registry / "src"), str(HERE)])
+    sys.path[:0] = python_path.split(os.pathsep)  # for the in-process measurement and the registry's setup
     base = {**os.environ, "PYTHONPATH": python_path, "APP_ENV": "production", "BENCH_PACKAGE": "bench_static"}
     base = {k: v for k, v in base.items() if not k.startswith("CORS_") and k not in ("DATABASE_URL", "ADMIN_TOKEN")}
     servers = [
@@ -151,7 +154,6 @@ def prepare(work: Path) -> list[Server]:
 
 def registry_server(work: Path, count: int, entries: list[str], base: dict[str, str]) -> Server:
     """The registry service with ``count`` stored origins and one static origin."""
-    sys.path.insert(0, base["PYTHONPATH"].split(os.pathsep)[1])
     from bench_registry.origin_registry import OriginStore
 
     directory = work / f"registry-{count}"
@@ -418,6 +420,8 @@ def main() -> int:
             check_answers(servers)
             run(servers, arguments.rounds, arguments.seconds, arguments.connections, script)
         table = report(servers, arguments.rounds, arguments.seconds, arguments.connections)
+        print("measuring the applications in-process", file=sys.stderr)
+        table += "\n" + in_process.section(in_process.measure(work, COUNTS, KINDS), list(KINDS), COUNTS)
     arguments.output.write_text(table, encoding="utf-8")
     print(table)
     print(f"written to {arguments.output}", file=sys.stderr)

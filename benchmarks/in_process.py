@@ -1,0 +1,153 @@
+"""The applications' own cost per request, called in this process without a server or a network.
+
+Through uvicorn, a ±5 % question drowns in the noise of a shared machine. The
+application's share of the work is deterministic Python, so calling each ASGI
+app directly, many times, and keeping the fastest of several repeats answers
+"does it cost more at 10,000 origins, or with the registry?" to within a few
+tenths of a microsecond. Since the server's own cost is left out, these ratios
+overstate the differences a client would see.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+Apps = dict[tuple[str, int | None], Any]
+
+
+def scope(method: str, headers: dict[str, str]) -> dict[str, Any]:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": "/health",
+        "raw_path": b"/health",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"127.0.0.1"), *((k.lower().encode(), v.encode()) for k, v in headers.items())],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+    }
+
+
+async def receive() -> dict[str, Any]:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+async def send(message: dict[str, Any]) -> None:
+    return None
+
+
+async def microseconds(app: Any, method: str, headers: dict[str, str], calls: int) -> float:
+    gc.collect()
+    gc.disable()  # a collection landing in one run and not another would be noise
+    try:
+        started = time.process_time()
+        for _ in range(calls):
+            await app(scope(method, headers), receive, send)
+        return (time.process_time() - started) / calls * 1e6
+    finally:
+        gc.enable()
+
+
+def build_apps(work: Path, counts: tuple[int, ...]) -> Apps:
+    """The same configurations as the servers, built here; the registry's snapshot is loaded once."""
+    import apps
+    from bench_registry.app import create_app as registry_app
+    from bench_registry.settings import Settings as RegistrySettings
+    from bench_static.app import create_app as static_app
+    from bench_static.settings import Settings as StaticSettings
+
+    os.environ["BENCH_PACKAGE"] = "bench_static"
+    built: Apps = {
+        ("bare ASGI app", None): apps.bare(),
+        ("pure-ASGI preflight floor", None): apps.preflight_floor(),
+        ("FastAPI, no CORS", None): apps.plain(),
+    }
+    for count in counts:
+        origins_file = work / f"origins-{count}" / "origins.json"
+        entries = json.loads(origins_file.read_text(encoding="utf-8"))
+        os.environ["BENCH_ORIGINS_FILE"] = str(origins_file)
+        built[("FastAPI + stock CORSMiddleware", count)] = apps.stock()
+        settings = StaticSettings(app_env="production", cors_allow_origins=entries)
+        built[("generated service", count)] = static_app(settings)
+        registry = registry_app(
+            RegistrySettings(
+                app_env="production",
+                cors_allow_origins="https://static.example.com",
+                database_url=f"sqlite:///{work / f'registry-{count}' / 'origins.db'}",
+            )
+        )
+        registry.state.origin_registry.refresh()
+        built[("generated service + registry", count)] = registry
+    return built
+
+
+def measure(
+    work: Path,
+    counts: tuple[int, ...],
+    kinds: dict[str, tuple[str, dict[str, str]]],
+    repeats: int = 9,
+    calls: int = 2000,
+) -> dict[tuple[str, int | None, str], float]:
+    """Fastest of ``repeats`` runs of ``calls`` requests, per (app, origins, kind), in µs per request."""
+    os.sched_setaffinity(0, {0})
+    built = build_apps(work, counts)
+    samples: dict[tuple[str, int | None, str], list[float]] = {}
+
+    async def run() -> None:
+        for app in built.values():
+            for method, headers in kinds.values():
+                await microseconds(app, method, headers, 200)  # warm-up
+        for _ in range(repeats):
+            for (name, count), app in built.items():
+                for kind, (method, headers) in kinds.items():
+                    cost = await microseconds(app, method, headers, calls)
+                    samples.setdefault((name, count, kind), []).append(cost)
+
+    asyncio.run(run())
+    return {cell: min(costs) for cell, costs in samples.items()}
+
+
+def section(costs: dict[tuple[str, int | None, str], float], kinds: list[str], counts: tuple[int, ...]) -> str:
+    names = list(dict.fromkeys((name, count) for name, count, _ in costs))
+    lines = [
+        "## The application alone, in-process",
+        "",
+        "Each app called directly (no server, no sockets), fastest of 9 runs of 2,000 requests:"
+        " CPU µs per request. Same configurations as above.",
+        "",
+        "| app | origins | " + " | ".join(kinds) + " |",
+        "| --- | ---: | " + " | ".join("---:" for _ in kinds) + " |",
+    ]
+    for name, count in names:
+        cells = [f"{costs[(name, count, kind)]:.1f}" for kind in kinds]
+        lines.append(f"| {name} | {'' if count is None else f'{count:,}'} | " + " | ".join(cells) + " |")
+    generated, registry = "generated service", "generated service + registry"
+    checks: list[tuple[str, Callable[[str], tuple[float, float]]]] = [
+        ("generated at 10,000 origins / at 1", lambda k: (costs[(generated, counts[-1], k)], costs[(generated, 1, k)])),
+        *(
+            (
+                f"registry / static, {count:,} origins",
+                lambda k, c=count: (costs[(registry, c, k)], costs[(generated, c, k)]),
+            )
+            for count in counts
+        ),
+    ]
+    lines += [
+        "",
+        "| ratio (in-process) | " + " | ".join(kinds) + " |",
+        "| --- | " + " | ".join("---:" for _ in kinds) + " |",
+    ]
+    for name, pair in checks:
+        lines.append(f"| {name} | " + " | ".join(f"{pair(k)[0] / pair(k)[1]:.3f}" for k in kinds) + " |")
+    return "\n".join(lines) + "\n"
