@@ -5,11 +5,13 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
+from packaging.requirements import Requirement
 
 from .conftest import TEMPLATE, answers_for, generate, run_in, run_make
 
@@ -112,6 +114,18 @@ def test_generation_is_deterministic(tmp_path: Path) -> None:
     files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(second) for p in second.rglob("*") if p.is_file())
     assert all((first / f).read_bytes() == (second / f).read_bytes() for f in files)
+
+
+def test_dependencies_have_compatible_ranges(variant: Path) -> None:
+    """Every runtime and development dependency has a floor and a ceiling (PEP 621 metadata)."""
+    project = tomllib.loads((variant / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    declared = [*project["dependencies"], *(d for group in project["optional-dependencies"].values() for d in group)]
+
+    unbounded = [
+        text for text in declared if not {">=", "<"} <= {spec.operator for spec in Requirement(text).specifier}
+    ]
+
+    assert declared and unbounded == []
 
 
 def test_make_install_then_check_works_from_scratch(tmp_path: Path) -> None:
