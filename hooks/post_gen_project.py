@@ -5,8 +5,10 @@ from the project's ``cors_policy`` module, the file the service itself runs, so
 the generator and the service can never disagree. On a refused answer the hook
 exits non-zero and cookiecutter removes the whole project directory.
 
-The hook is deterministic, offline and idempotent: it reads the rendered files,
-deletes the paths that belong to options not chosen, and does nothing else.
+The hook is deterministic, offline and idempotent (cruft runs it again on every
+update): it reads the rendered files, deletes the paths that belong to options
+not chosen, writes the deployment's CORS settings in the normalised form the
+service reads, and does nothing else.
 """
 
 from __future__ import annotations
