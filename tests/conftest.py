@@ -84,40 +84,23 @@ def service_environment() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k != "APP_ENV" and not k.startswith("CORS_")}
 
 
+def run(cwd: Path, argv: list[str], timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run ``argv`` in ``cwd`` with the service environment, capturing its output."""
+    return subprocess.run(
+        argv, cwd=cwd, env=service_environment(), capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
 def run_in(project: Path, *command: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """Run a tool of this environment inside a generated project."""
-    return subprocess.run(
-        [sys.executable, "-m", *command],
-        cwd=project,
-        env=service_environment(),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    return run(project, [sys.executable, "-m", *command], timeout)
 
 
 def run_tool(cwd: Path, *command: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """Run a command-line tool of this environment inside ``cwd``."""
-    return subprocess.run(
-        [tool(command[0]), *command[1:]],
-        cwd=cwd,
-        env=service_environment(),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    return run(cwd, [tool(command[0]), *command[1:]], timeout)
 
 
 def run_make(project: Path, *targets: str, venv: Path = Path(sys.prefix)) -> subprocess.CompletedProcess[str]:
     """Run the generated Makefile's targets with the tools of ``venv`` (this environment by default)."""
-    return subprocess.run(
-        ["make", f"VENV={venv}", f"PYTHON={sys.executable}", *targets],
-        cwd=project,
-        env=service_environment(),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    return run(project, ["make", f"VENV={venv}", f"PYTHON={sys.executable}", *targets], timeout=600)

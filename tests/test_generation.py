@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cookiecutter.main import cookiecutter
 from packaging.requirements import Requirement
 
 from .conftest import TEMPLATE, answers_for, generate, run_in, run_make
@@ -114,6 +115,21 @@ def test_generation_is_deterministic(tmp_path: Path) -> None:
     files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(second) for p in second.rglob("*") if p.is_file())
     assert all((first / f).read_bytes() == (second / f).read_bytes() for f in files)
+
+
+@pytest.mark.parametrize("deploy", ["kubernetes", "none"])
+def test_generating_again_over_a_project_changes_nothing(tmp_path: Path, deploy: str) -> None:
+    """The hook is idempotent: rendering and running it again over a project gives the same files."""
+    answers = VARIANTS["normalised-answers"] | {"deploy": deploy}
+    first = generate(tmp_path / "again", answers)
+    before = {p.relative_to(first): p.read_bytes() for p in first.rglob("*") if p.is_file()}
+
+    again = cookiecutter(
+        str(TEMPLATE), no_input=True, extra_context=answers, output_dir=str(first.parent), overwrite_if_exists=True
+    )
+
+    assert Path(again) == first
+    assert {p.relative_to(first): p.read_bytes() for p in first.rglob("*") if p.is_file()} == before
 
 
 def test_dependencies_have_compatible_ranges(variant: Path) -> None:
