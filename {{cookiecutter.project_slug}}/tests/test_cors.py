@@ -33,7 +33,7 @@ ANSWERED_ORIGINS: dict[Environment, list[str]] = {
 }
 ANSWERED_ORIGINS[Environment.TEST] = ANSWERED_ORIGINS[Environment.DEVELOPMENT]
 CREDENTIALS = {{ cookiecutter.allow_credentials }}
-METHODS: list[str] = {{ list_of(cookiecutter.allow_methods) }}
+METHODS: list[str] = {{ list_of(cookiecutter.allow_methods.upper()) }}
 HEADERS: list[str] = {{ list_of(cookiecutter.allow_headers) }}
 EXPOSED: list[str] = {{ list_of(cookiecutter.expose_headers) }}
 MAX_AGE = {{ cookiecutter.max_age }}
