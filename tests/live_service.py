@@ -6,7 +6,7 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -21,15 +21,23 @@ def package_of(project: Path) -> str:
 
 @contextmanager
 def uvicorn_server(
-    app: str, *, app_dir: Path, cwd: Path, env: Mapping[str, str], log: Path, factory: bool = False
+    app: str,
+    *,
+    app_dir: Path,
+    cwd: Path,
+    env: Mapping[str, str],
+    log: Path,
+    factory: bool = False,
+    options: Sequence[str] = (),
 ) -> Iterator[str]:
-    """Serve ``app`` (``module:attribute``) and yield its base URL, ``http://127.0.0.1:<port>``.
+    """Serve ``app`` (``module:attribute``) and yield its base URL, ``http[s]://127.0.0.1:<port>``.
 
     Uvicorn picks a free port itself (``--port 0``) and names it in its start-up
-    line; the server's output goes to ``log``.
+    line; the server's output goes to ``log``. ``options`` are more uvicorn
+    options, such as ``--ssl-certfile``.
     """
     command = [sys.executable, "-m", "uvicorn", app, "--app-dir", str(app_dir), "--host", "127.0.0.1", "--port", "0"]
-    command += ["--factory"] * factory
+    command += ["--factory"] * factory + list(options)
     with log.open("w") as output:
         server = subprocess.Popen(command, cwd=cwd, env=dict(env), stdout=output, stderr=output)
     try:
@@ -43,7 +51,7 @@ def uvicorn_server(
             server.wait()
 
 
-STARTED = re.compile(r"Uvicorn running on (http://127\.0\.0\.1:\d+)")
+STARTED = re.compile(r"Uvicorn running on (https?://127\.0\.0\.1:\d+)")
 
 
 def wait_until_serving(server: subprocess.Popen[bytes], log: Path, timeout: float = 30) -> str:
@@ -54,15 +62,15 @@ def wait_until_serving(server: subprocess.Popen[bytes], log: Path, timeout: floa
             raise RuntimeError(f"the server exited with {server.returncode}:\n{log.read_text()}")
         started = STARTED.search(log.read_text())
         if started:
-            httpx.get(f"{started[1]}/health", timeout=5).raise_for_status()
+            httpx.get(f"{started[1]}/health", timeout=5, verify=False).raise_for_status()
             return started[1]
         time.sleep(0.05)
     raise RuntimeError(f"the server did not start within {timeout} s:\n{log.read_text()}")
 
 
 @contextmanager
-def generated_service(project: Path, env: Mapping[str, str], log: Path) -> Iterator[str]:
+def generated_service(project: Path, env: Mapping[str, str], log: Path, options: Sequence[str] = ()) -> Iterator[str]:
     """Serve a generated service exactly as its README says: ``uvicorn <package>.main:app``."""
     app = f"{package_of(project)}.main:app"
-    with uvicorn_server(app, app_dir=project / "src", cwd=project, env=env, log=log) as url:
+    with uvicorn_server(app, app_dir=project / "src", cwd=project, env=env, log=log, options=options) as url:
         yield url
