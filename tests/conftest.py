@@ -41,12 +41,14 @@ def service_environment() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k != "APP_ENV" and not k.startswith("CORS_")}
 
 
-def run_in(project: Path, *command: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    """Run a tool of this environment inside a generated project."""
+def run_in(
+    project: Path, *command: str, timeout: float = 300, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run a tool of this environment inside a generated project, with ``env`` added to its environment."""
     return subprocess.run(
         [sys.executable, "-m", *command],
         cwd=project,
-        env=service_environment(),
+        env={**service_environment(), **(env or {})},
         capture_output=True,
         text=True,
         timeout=timeout,
