@@ -19,7 +19,7 @@ from .conftest import generate, run_in
 from .live_service import package_of
 from .test_generation import VARIANTS
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 E2E = ("pytest", "-m", "e2e", "-p", "no:cacheprovider", "-q", "-rfEs", "tests/e2e")
 FAILED = re.compile(r"^FAILED (tests/e2e/\S+\.py::[^\[\s]+(?:\[[^\]]*\])?)", re.MULTILINE)
 ALLOWED_ORIGIN_TESTS = {
@@ -37,7 +37,7 @@ FOREIGN_ORIGIN_TESTS = {
 def chromium() -> None:
     if CHROMIUM.is_file():
         return
-    reason = f"no Chromium at {CHROMIUM}; .ci/run installs it (apt-get install chromium)"
+    reason = f"no Chromium at {CHROMIUM}: .ci/run installs it (apt-get install chromium), or set CHROMIUM_PATH"
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"{reason}. CI=true, so the browser tests must run")
     pytest.skip(reason)
