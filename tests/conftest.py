@@ -84,16 +84,26 @@ def service_environment() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k != "APP_ENV" and not k.startswith("CORS_")}
 
 
-def run(cwd: Path, argv: list[str], timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    """Run ``argv`` in ``cwd`` with the service environment, capturing its output."""
+def run(
+    cwd: Path, argv: list[str], timeout: float = 300, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``argv`` in ``cwd`` with the service environment and ``env`` added, capturing its output."""
     return subprocess.run(
-        argv, cwd=cwd, env=service_environment(), capture_output=True, text=True, timeout=timeout, check=False
+        argv,
+        cwd=cwd,
+        env={**service_environment(), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
 
 
-def run_in(project: Path, *command: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def run_in(
+    project: Path, *command: str, timeout: float = 300, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run a tool of this environment inside a generated project."""
-    return run(project, [sys.executable, "-m", *command], timeout)
+    return run(project, [sys.executable, "-m", *command], timeout, env)
 
 
 def run_tool(cwd: Path, *command: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
