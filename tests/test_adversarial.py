@@ -36,7 +36,7 @@ DEFAULT_ANSWERS = json.loads((TEMPLATE / "cookiecutter.json").read_text())
 def intended_policy(variant: str, environment: str) -> IntendedPolicy:
     answers = {**DEFAULT_ANSWERS, **VARIANTS[variant]}
     origins = tuple(entry for entry in answers[ORIGIN_ANSWERS[environment]].split(",") if entry.strip())
-    methods = tuple(method.strip() for method in answers["allow_methods"].split(","))
+    methods = tuple(method.strip().upper() for method in answers["allow_methods"].split(","))
     return IntendedPolicy(origins=origins, credentials=answers["allow_credentials"], methods=methods)
 
 
