@@ -5,8 +5,10 @@ from the project's ``cors_policy`` module, the file the service itself runs, so
 the generator and the service can never disagree. On a refused answer the hook
 exits non-zero and cookiecutter removes the whole project directory.
 
-The hook is deterministic, offline and idempotent: it reads the rendered files,
-deletes the paths that belong to options not chosen, and does nothing else.
+The hook is deterministic, offline and idempotent (cruft runs it again on every
+update): it reads the rendered files, deletes the paths that belong to options
+not chosen, writes the deployment's CORS settings in the normalised form the
+service reads, and does nothing else.
 """
 
 from __future__ import annotations
@@ -27,7 +29,11 @@ SLUG = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 
 # Which generated paths belong to which answer: a path is kept only when the
 # answer has the listed value. Paths are relative to the project directory.
+# A path listed under several answers is kept only when all of them hold.
 OPTIONAL_PATHS: dict[tuple[str, str], list[str]] = {
+    ("deploy", "kubernetes"): ["deploy"],
+    ("ci", "github"): [".github"],
+    ("ci", "gitlab"): [".gitlab-ci.yml"],
     ("origin_registry", "database"): [
         f"src/{ANSWERS['package_name']}/origin_registry.py",
         f"src/{ANSWERS['package_name']}/admin.py",
@@ -37,6 +43,11 @@ OPTIONAL_PATHS: dict[tuple[str, str], list[str]] = {
         "tests/test_registry_cli.py",
     ],
 }
+
+# The deployment's settings files (KEY=value lines, read by kustomize's
+# configMapGenerator) get the CORS values in the form the service reads them.
+SETTINGS_FILES = "deploy/**/settings.env"
+TOKEN_SETTINGS = {"CORS_ALLOW_METHODS": "method", "CORS_ALLOW_HEADERS": "header", "CORS_EXPOSE_HEADERS": "header"}
 
 
 class AnswerError(Exception):
@@ -107,6 +118,24 @@ def remove_unchosen_paths(answers: dict[str, Any]) -> None:
                 path.unlink()
 
 
+def canonical_setting(policy: ModuleType, key: str, value: str) -> str:
+    """A CORS_* value as the service reads it; other settings are returned unchanged."""
+    if key == "CORS_ALLOW_ORIGINS":
+        return ",".join(origin.text for origin in policy.normalise_origins(value, key))
+    if key in TOKEN_SETTINGS:
+        return ",".join(policy.normalise_tokens(value, key, TOKEN_SETTINGS[key]))
+    return value
+
+
+def normalise_settings_files(policy: ModuleType) -> None:
+    for path in sorted(Path().glob(SETTINGS_FILES)):
+        lines = []
+        for line in path.read_text(encoding="utf-8").splitlines():
+            key, separator, value = line.partition("=")
+            lines.append(f"{key}={canonical_setting(policy, key, value)}" if separator else line)
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 def replay_hint(answers: dict[str, Any]) -> str:
     template = answers.get("_template", "<template>")
     name = Path(answers.get("_repo_dir") or template).name.removesuffix(".git") or "<template directory name>"
@@ -129,6 +158,7 @@ def main() -> int:
     for note in notes:
         print(f"note: {note}")
     remove_unchosen_paths(ANSWERS)
+    normalise_settings_files(policy)
     return 0
 
 

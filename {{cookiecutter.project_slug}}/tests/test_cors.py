@@ -1,20 +1,4 @@
-{%- macro list_of(csv, indent="") -%}
-{%- set items = csv.split(",") | map("trim") | select | list -%}
-{%- if items -%}
-[
-{%- for item in items %}
-{{ indent }}    "{{ item }}",
-{%- endfor %}
-{{ indent }}]
-{%- else -%}
-[]
-{%- endif -%}
-{%- endmacro -%}
-"""CORS as a browser sees it, for the origins answered when this service was generated.
-
-The expected values below are written out from those answers on purpose: they
-check the settings' profiles rather than read them back.
-"""
+"""CORS as a browser sees it, for the origins answered when this service was generated."""
 
 from __future__ import annotations
 
@@ -26,29 +10,7 @@ from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.cors_policy import ALL_ORIGINS, Environment, normalise_origin
 from {{ cookiecutter.package_name }}.settings import Settings
 
-ANSWERED_ORIGINS: dict[Environment, list[str]] = {
-    Environment.DEVELOPMENT: {{ list_of(cookiecutter.dev_origins, "    ") }},
-    Environment.STAGING: {{ list_of(cookiecutter.staging_origins, "    ") }},
-    Environment.PRODUCTION: {{ list_of(cookiecutter.prod_origins, "    ") }},
-}
-ANSWERED_ORIGINS[Environment.TEST] = ANSWERED_ORIGINS[Environment.DEVELOPMENT]
-CREDENTIALS = {{ cookiecutter.allow_credentials }}
-METHODS: list[str] = {{ list_of(cookiecutter.allow_methods) }}
-HEADERS: list[str] = {{ list_of(cookiecutter.allow_headers) }}
-EXPOSED: list[str] = {{ list_of(cookiecutter.expose_headers) }}
-MAX_AGE = {{ cookiecutter.max_age }}
-
-
-def concrete_origins(entry: str) -> list[str]:
-    """Origins a browser could send that the entry allows (a pattern gives examples)."""
-    origin = normalise_origin(entry, "test").text
-    if origin == ALL_ORIGINS:
-        return ["https://any-site.example.net"]
-    hosts = [origin.replace("://*.", "://tenant-1.", 1)]
-    if hosts[0].endswith(":*"):
-        base = hosts[0].removesuffix(":*")
-        return [base, f"{base}:8123"]
-    return hosts
+from .answers import ANSWERED_ORIGINS, CREDENTIALS, EXPOSED, HEADERS, MAX_AGE, METHODS, concrete_origins
 
 
 def cases(*environments: Environment) -> list[tuple[Environment, str]]:

@@ -140,10 +140,11 @@ class PolicyCORSMiddleware(CORSMiddleware):
         method = request_headers["access-control-request-method"]
         if method not in self.allow_methods:
             rules.append(f"method {method} not in CORS_ALLOW_METHODS")
-        requested = request_headers.get("access-control-request-headers", "")
-        refused_headers = [h.strip() for h in requested.lower().split(",") if h.strip() not in self.allow_headers]
-        if requested and not self.allow_all_headers and refused_headers:
-            rules.append(f"headers {', '.join(refused_headers)} not in CORS_ALLOW_HEADERS")
+        requested = request_headers.get("access-control-request-headers")
+        if requested is not None and not self.allow_all_headers:
+            refused = [h.strip() for h in requested.lower().split(",") if h.strip() not in self.allow_headers]
+            if refused:
+                rules.append(f"headers {', '.join(refused)} not in CORS_ALLOW_HEADERS")
         if "access-control-request-private-network" in request_headers and not self.allow_private_network:
             rules.append("private network access is not allowed")
         return rules or ["refused by Starlette's CORS checks"]

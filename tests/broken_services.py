@@ -1,0 +1,43 @@
+"""Deliberately broken CORS services: Starlette's stock middleware, misconfigured the classic ways.
+
+Each factory is served by uvicorn (``--factory``) so the battery can show that
+it catches them. All are meant to allow https://app.example.com only, with
+credentials.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+INTENDED_ORIGIN = "https://app.example.com"
+
+
+async def health(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+def service(**cors: Any) -> Starlette:
+    middleware = Middleware(CORSMiddleware, allow_credentials=True, allow_methods=["GET"], **cors)
+    return Starlette(routes=[Route("/health", health)], middleware=[middleware])
+
+
+def unescaped_regex() -> Starlette:
+    """The dot is unescaped and the subdomain part unanchored: any host ending in 'example.com' passes."""
+    return service(allow_origin_regex=r"https://.*example.com")
+
+
+def all_origins_with_credentials() -> Starlette:
+    """'*' with credentials: Starlette then reflects every origin, so any page can act as the user."""
+    return service(allow_origins=["*"])
+
+
+def trusts_null_and_http_twin() -> Starlette:
+    """Sandboxed iframes send 'null'; the http twin can be served by anyone on the network path."""
+    return service(allow_origins=[INTENDED_ORIGIN, "null", INTENDED_ORIGIN.replace("https", "http")])

@@ -1,0 +1,76 @@
+"""Run an ASGI app under uvicorn on a free loopback port, for tests that speak real HTTP."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+
+def package_of(project: Path) -> str:
+    """The import name of a generated service's package (``src/<package>/main.py``)."""
+    [main] = (project / "src").glob("*/main.py")
+    return main.parent.name
+
+
+@contextmanager
+def uvicorn_server(
+    app: str,
+    *,
+    app_dir: Path,
+    cwd: Path,
+    env: Mapping[str, str],
+    log: Path,
+    factory: bool = False,
+    options: Sequence[str] = (),
+) -> Iterator[str]:
+    """Serve ``app`` (``module:attribute``) and yield its base URL, ``http[s]://127.0.0.1:<port>``.
+
+    Uvicorn picks a free port itself (``--port 0``) and names it in its start-up
+    line; the server's output goes to ``log``. ``options`` are more uvicorn
+    options, such as ``--ssl-certfile``.
+    """
+    command = [sys.executable, "-m", "uvicorn", app, "--app-dir", str(app_dir), "--host", "127.0.0.1", "--port", "0"]
+    command += ["--factory"] * factory + list(options)
+    with log.open("w") as output:
+        server = subprocess.Popen(command, cwd=cwd, env=dict(env), stdout=output, stderr=output)
+    try:
+        yield wait_until_serving(server, log)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+STARTED = re.compile(r"Uvicorn running on (https?://127\.0\.0\.1:\d+)")
+
+
+def wait_until_serving(server: subprocess.Popen[bytes], log: Path, timeout: float = 30) -> str:
+    """The server's base URL, once it has said it listens and answers."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"the server exited with {server.returncode}:\n{log.read_text()}")
+        started = STARTED.search(log.read_text())
+        if started:
+            httpx.get(f"{started[1]}/health", timeout=5, verify=False).raise_for_status()
+            return started[1]
+        time.sleep(0.05)
+    raise RuntimeError(f"the server did not start within {timeout} s:\n{log.read_text()}")
+
+
+@contextmanager
+def generated_service(project: Path, env: Mapping[str, str], log: Path, options: Sequence[str] = ()) -> Iterator[str]:
+    """Serve a generated service exactly as its README says: ``uvicorn <package>.main:app``."""
+    app = f"{package_of(project)}.main:app"
+    with uvicorn_server(app, app_dir=project / "src", cwd=project, env=env, log=log, options=options) as url:
+        yield url

@@ -1,0 +1,171 @@
+"""The generated Dockerfile: lint-clean, shaped for production, and running the documented command.
+
+No Docker engine runs here, so the image is never built. Instead hadolint checks
+the file, and the command and health check the image would run are run as they
+are, against the generated service, with the environment the image sets.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import run_tool, service_environment
+from .test_generation import VARIANTS
+
+
+@dataclass
+class Stage:
+    """One build stage: its base image and its instructions in order."""
+
+    base: str
+    name: str
+    instructions: list[tuple[str, str]] = field(default_factory=list)
+
+    def last(self, keyword: str) -> str:
+        return [arguments for k, arguments in self.instructions if k == keyword][-1]
+
+    def environment(self) -> dict[str, str]:
+        pairs = [p for k, arguments in self.instructions if k == "ENV" for p in shlex.split(arguments)]
+        return dict(p.split("=", 1) for p in pairs)
+
+
+def read_stages(dockerfile: Path) -> list[Stage]:
+    """Split a Dockerfile into stages of (instruction, arguments), continuation lines joined."""
+    text = re.sub(r"\\\n\s*", " ", dockerfile.read_text(encoding="utf-8"))
+    stages: list[Stage] = []
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        keyword, _, arguments = line.strip().partition(" ")
+        if keyword.upper() == "FROM":
+            base, _, name = arguments.partition(" AS ")
+            stages.append(Stage(base.strip(), name.strip()))
+        else:
+            stages[-1].instructions.append((keyword.upper(), arguments.strip()))
+    return stages
+
+
+def exec_form(arguments: str) -> list[str]:
+    """The JSON array of an exec-form CMD (or of a HEALTHCHECK's CMD)."""
+    command = json.loads(arguments[arguments.index("[") :])
+    assert isinstance(command, list)
+    return command
+
+
+def documented_commands(readme: Path) -> list[list[str]]:
+    """Every command of the README's console blocks, split as a shell would.
+
+    In a block with ``$`` prompts only the prompted lines are commands; the rest is output.
+    """
+    commands = []
+    for block in re.findall(r"```console\n(.*?)```", readme.read_text(encoding="utf-8"), flags=re.DOTALL):
+        lines = [line.split(" #")[0].strip() for line in re.sub(r"\\\n\s*", " ", block).splitlines()]
+        if any(line.startswith("$ ") for line in lines):
+            lines = [line.removeprefix("$ ") for line in lines if line.startswith("$ ")]
+        commands += [shlex.split(line) for line in lines if line]
+    return commands
+
+
+@pytest.fixture(scope="module", params=sorted(VARIANTS))
+def project(request: pytest.FixtureRequest, generated: Callable[[str, Mapping[str, Any]], Path]) -> Path:
+    return generated(request.param, VARIANTS[request.param])
+
+
+def test_dockerfile_passes_hadolint(project: Path) -> None:
+    result = run_tool(project, "hadolint", "--no-color", "Dockerfile")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_image_is_multi_stage_slim_and_unprivileged(project: Path) -> None:
+    *builders, runtime = read_stages(project / "Dockerfile")
+
+    assert builders, "the build stage is separate from the runtime stage"
+    assert runtime.base.endswith("-slim")
+    copies = [arguments for keyword, arguments in runtime.instructions if keyword == "COPY"]
+    assert copies and all(c.startswith("--from=") for c in copies), "the runtime stage takes built files only"
+    installs = [arguments for keyword, arguments in builders[-1].instructions if "pip install" in arguments]
+    assert installs and all(not re.search(r"\[\w+\]", i) for i in installs), "no extras such as [dev]"
+    user = runtime.last("USER").split(":")[0]
+    assert user not in ("root", "0")
+
+
+def test_dockerfile_runs_the_command_the_readme_documents(project: Path) -> None:
+    command = exec_form(read_stages(project / "Dockerfile")[-1].last("CMD"))
+
+    assert command in documented_commands(project / "README.md")
+
+
+def test_dockerignore_keeps_secrets_and_environments_out(project: Path) -> None:
+    patterns = [line.strip() for line in (project / ".dockerignore").read_text().splitlines()]
+    patterns = [p for p in patterns if p and not p.startswith("#")]
+
+    assert patterns[0] == "*", "everything is excluded unless listed"
+    included = {p.removeprefix("!").rstrip("/") for p in patterns if p.startswith("!")}
+    copied = {
+        source.rstrip("/")
+        for stage in read_stages(project / "Dockerfile")
+        for keyword, arguments in stage.instructions
+        if keyword == "COPY" and not arguments.startswith("--from=")
+        for source in shlex.split(arguments)[:-1]
+    }
+    assert copied == included
+    assert not included & {".env", ".git", ".venv", "tests"}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_image_command_serves_health_with_its_workers(project: Path) -> None:
+    """Run the image's CMD and HEALTHCHECK with the image's environment, on a loopback port."""
+    runtime = read_stages(project / "Dockerfile")[-1]
+    image_environment = runtime.environment()
+    image_environment.pop("PATH")
+    port = free_port()
+    environment = service_environment() | image_environment
+    environment |= {"UVICORN_HOST": "127.0.0.1", "UVICORN_PORT": str(port), "PYTHONPATH": "src"}
+    program, *arguments = exec_form(runtime.last("CMD"))
+    health_program, *health_arguments = exec_form(runtime.last("HEALTHCHECK"))
+    assert (program, health_program) == ("uvicorn", "python")
+
+    def health_check() -> int:
+        check = [sys.executable, *health_arguments]
+        return subprocess.run(check, env=environment, capture_output=True, timeout=10, check=False).returncode
+
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", *arguments],
+        cwd=project,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while health_check() != 0:
+            assert server.poll() is None, server.communicate()[0]
+            assert time.monotonic() < deadline, "the health check never passed"
+            time.sleep(0.3)
+    finally:
+        server.terminate()
+        log = server.communicate(timeout=30)[0]
+
+    workers = int(image_environment["WEB_CONCURRENCY"])
+    assert workers > 1
+    assert len(re.findall(r"Started server process", log)) == workers, log
+    assert health_check() != 0, "the health check fails once the service is gone"

@@ -1,0 +1,45 @@
+{%- macro list_of(csv, indent="") -%}
+{%- set items = csv.split(",") | map("trim") | select | list -%}
+{%- if items -%}
+[
+{%- for item in items %}
+{{ indent }}    "{{ item }}",
+{%- endfor %}
+{{ indent }}]
+{%- else -%}
+[]
+{%- endif -%}
+{%- endmacro -%}
+"""The CORS answers this service was generated with, written out for the tests to check against.
+
+The values are written out from those answers on purpose: tests compare the
+running service with them rather than read the settings back.
+"""
+
+from __future__ import annotations
+
+from {{ cookiecutter.package_name }}.cors_policy import ALL_ORIGINS, Environment, normalise_origin
+
+ANSWERED_ORIGINS: dict[Environment, list[str]] = {
+    Environment.DEVELOPMENT: {{ list_of(cookiecutter.dev_origins, "    ") }},
+    Environment.STAGING: {{ list_of(cookiecutter.staging_origins, "    ") }},
+    Environment.PRODUCTION: {{ list_of(cookiecutter.prod_origins, "    ") }},
+}
+ANSWERED_ORIGINS[Environment.TEST] = ANSWERED_ORIGINS[Environment.DEVELOPMENT]
+CREDENTIALS = {{ cookiecutter.allow_credentials }}
+METHODS: list[str] = {{ list_of(cookiecutter.allow_methods.upper()) }}
+HEADERS: list[str] = {{ list_of(cookiecutter.allow_headers) }}
+EXPOSED: list[str] = {{ list_of(cookiecutter.expose_headers) }}
+MAX_AGE = {{ cookiecutter.max_age }}
+
+
+def concrete_origins(entry: str) -> list[str]:
+    """Origins a browser could send that the entry allows (a pattern gives examples)."""
+    origin = normalise_origin(entry, "test").text
+    if origin == ALL_ORIGINS:
+        return ["https://any-site.example.net", "http://any-site.example.net:8080"]
+    hosts = [origin.replace("://*.", "://tenant-1.", 1)]
+    if hosts[0].endswith(":*"):
+        base = hosts[0].removesuffix(":*")
+        return [base, f"{base}:8123"]
+    return hosts

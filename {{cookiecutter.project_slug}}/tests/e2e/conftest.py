@@ -1,0 +1,179 @@
+"""A real browser against the real service: Chromium, driven by Playwright, on loopback only.
+
+The service runs under uvicorn in development (``APP_ENV=development``, plus
+whatever ``CORS_*`` variables and ``.env`` say, as when you run it). The
+frontend page is served by a second server on another port, and Chromium's
+``--host-resolver-rules`` make the page's host names (the answered development
+origin, a lookalike of it) resolve to that server, so the page runs at exactly
+the origin the browser would send.
+
+Without Chromium or Playwright the tests are skipped, except under ``CI=true``,
+where they fail: CI must run them.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+from urllib.parse import urlsplit
+
+import pytest
+
+from .origins import ALLOWED, LOOKALIKE, OTHER_PORT
+from .service import REQUEST_LOG_PATH
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+PROJECT = Path(__file__).resolve().parents[2]
+FRONTEND = Path(__file__).with_name("frontend")
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+STARTED = re.compile(r"Uvicorn running on (http://127\.0\.0\.1:\d+)")
+
+
+def unavailable(reason: str) -> NoReturn:
+    """Skip locally; fail under CI, where the browser test must run."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{reason} (CI=true, so the browser tests must run)")
+    pytest.skip(reason)
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        """Keep the test output clean."""
+
+
+@pytest.fixture(scope="session")
+def frontend_port() -> Iterator[int]:
+    """Serve ``frontend/`` on a free loopback port; Chromium maps the page origins to it."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(FRONTEND)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+@dataclass
+class Api:
+    """The service under uvicorn, and what it received."""
+
+    url: str
+
+    def requests(self, method: str, origin: str) -> int:
+        """How many requests of ``method`` to ``/e2e/echo`` came from ``origin``."""
+        with urllib.request.urlopen(self.url + REQUEST_LOG_PATH, timeout=10) as response:
+            seen: list[dict[str, str]] = json.load(response)
+        return sum(r["method"] == method and r["path"] == "/e2e/echo" and r["origin"] == origin for r in seen)
+
+
+@pytest.fixture(scope="session")
+def api() -> Iterator[Api]:
+    """Run the service as in development, on a free loopback port chosen by uvicorn."""
+    command = [sys.executable, "-m", "uvicorn", "tests.e2e.service:create_e2e_app", "--factory", "--app-dir", "src"]
+    env = {**os.environ, "APP_ENV": "development"}
+    with tempfile.TemporaryFile("w+") as log:
+        server = subprocess.Popen(
+            [*command, "--host", "127.0.0.1", "--port", "0"], cwd=PROJECT, env=env, stdout=log, stderr=log
+        )
+        try:
+            yield Api(wait_for_start(server, log))
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+
+
+def wait_for_start(server: subprocess.Popen[bytes], log: Any, timeout: float = 30) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        log.seek(0)
+        output = log.read()
+        started = STARTED.search(output)
+        if started:
+            return started[1]
+        if server.poll() is not None:
+            pytest.fail(f"the service did not start:\n{output}")
+        time.sleep(0.05)
+    pytest.fail(f"the service did not start within {timeout} s")
+
+
+def host_and_port(origin: str) -> str:
+    url = urlsplit(origin)
+    return f"{url.hostname}:{url.port or 80}"
+
+
+@pytest.fixture(scope="session")
+def page_origins() -> list[str]:
+    """The allowed page origin first, then the foreign ones."""
+    if ALLOWED is None:
+        pytest.fail("the browser tests need a development origin such as http://localhost:3000 (http, a name, a port)")
+    return [ALLOWED, LOOKALIKE, OTHER_PORT]
+
+
+@pytest.fixture(scope="session")
+def browser(frontend_port: int, page_origins: list[str]) -> Iterator[Browser]:
+    """Debian's Chromium, with every page origin's host resolved to the frontend server."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        unavailable("Playwright is not installed: pip install -e '.[dev,e2e]'")
+    if not CHROMIUM.is_file():
+        unavailable(f"no Chromium at {CHROMIUM}: install it (apt-get install chromium) or set CHROMIUM_PATH")
+    rules = ", ".join(f"MAP {host_and_port(origin)} 127.0.0.1:{frontend_port}" for origin in page_origins)
+    with sync_playwright() as playwright:
+        # launch() starts from a fresh, temporary user-data directory each time.
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, f"--host-resolver-rules={rules}"]
+        )
+        yield chromium
+        chromium.close()
+
+
+@dataclass
+class FrontendPage:
+    """The frontend page loaded at one origin, and what the browser said on its console."""
+
+    page: Page
+    console: list[str] = field(default_factory=list)
+
+    def call_api(self, url: str, options: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = self.page.evaluate("([url, options]) => callApi(url, options)", [url, options])
+        return result
+
+
+@pytest.fixture
+def frontend_at(browser: Browser) -> Iterator[Callable[[str], FrontendPage]]:
+    """Open the frontend page at an origin, in a new browser context (own preflight cache)."""
+    contexts = []
+
+    def open_at(origin: str) -> FrontendPage:
+        context = browser.new_context()
+        contexts.append(context)
+        frontend = FrontendPage(context.new_page())
+        frontend.page.on("console", lambda message: frontend.console.append(message.text))
+        frontend.page.goto(f"{origin}/index.html")
+        return frontend
+
+    yield open_at
+    for context in contexts:
+        context.close()

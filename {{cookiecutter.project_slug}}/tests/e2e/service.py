@@ -1,0 +1,57 @@
+"""The service as the browser tests run it: the real application, plus what only the tests need.
+
+``uvicorn tests.e2e.service:create_e2e_app --factory`` builds it with
+:func:`~{{ cookiecutter.package_name }}.app.create_app`, so settings, ``.env`` and the CORS
+middleware are the real ones. It adds a route that sets response headers
+(one listed in ``CORS_EXPOSE_HEADERS`` and one not) and a log of every
+request the server received, so a test can count the browser's preflights.
+"""
+
+from __future__ import annotations
+
+from fastapi import Request, Response
+from starlette.datastructures import Headers
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from {{ cookiecutter.package_name }}.app import create_app
+
+from ..answers import EXPOSED, HEADERS
+
+HIDDEN_HEADER = "X-E2E-Not-Exposed"
+REQUEST_LOG_PATH = "/e2e/requests"
+
+
+class RequestLog:
+    """Records the method, path and ``Origin`` of every request, before CORS answers it.
+
+    ``GET /e2e/requests`` returns the records; the log answers it itself.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.seen: list[dict[str, str]] = []
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == REQUEST_LOG_PATH:
+            await JSONResponse(self.seen)(scope, receive, send)
+            return
+        if scope["type"] == "http":
+            origin = Headers(scope=scope).get("origin", "")
+            self.seen.append({"method": scope["method"], "path": scope["path"], "origin": origin})
+        await self.app(scope, receive, send)
+
+
+def create_e2e_app() -> RequestLog:
+    app = create_app()
+
+    @app.get("/e2e/echo")
+    async def echo(request: Request, response: Response) -> dict[str, str]:
+        """Echo the allowed request headers it received; set an exposed and a hidden response header."""
+        for name in EXPOSED:
+            response.headers[name] = f"readable {name}"
+        response.headers[HIDDEN_HEADER] = "hidden"
+        allowed = {name.lower() for name in HEADERS}
+        return {name: value for name, value in request.headers.items() if name in allowed}
+
+    return RequestLog(app)
