@@ -8,30 +8,15 @@ looks for an entry list and an ``Origin`` header on which the two disagree.
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 from collections.abc import Sequence
-from types import ModuleType
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from .conftest import TEMPLATE
+from .conftest import cors_policy_module
 
-
-def load_cors_policy() -> ModuleType:
-    """The template's ``cors_policy.py``: plain Python, the file every generated service runs."""
-    path = next(TEMPLATE.glob("{{cookiecutter.project_slug}}/src/*/cors_policy.py"))
-    spec = importlib.util.spec_from_file_location("template_cors_policy", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-cors_policy = load_cors_policy()
+cors_policy = cors_policy_module()
 
 LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 PORT = r"(?:[1-9][0-9]{0,4})"
