@@ -110,3 +110,17 @@ def test_deployment_probes_health_on_the_port_the_image_serves(variant: tuple[Pa
     assert one(resources, "Service")["spec"]["ports"][0]["targetPort"] == "http"
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert str(pod["securityContext"]["runAsUser"]) == image.last("USER").split(":")[0]
+
+
+@pytest.mark.parametrize("name", variants_where(deploy="kubernetes", origin_registry="database"))
+def test_registry_replicas_share_the_database_from_a_secret(
+    name: str, generated: Callable[[str, Mapping[str, Any]], Path]
+) -> None:
+    project = generated(name, VARIANTS[name])
+    [container] = one(render(project, "production"), "Deployment")["spec"]["template"]["spec"]["containers"]
+
+    from_secrets = {item["name"]: item["valueFrom"]["secretKeyRef"] for item in container["env"]}
+    assert set(from_secrets) == {"DATABASE_URL", "ADMIN_TOKEN"}
+    assert "optional" not in from_secrets["DATABASE_URL"], "a replica must not fall back to its own SQLite file"
+    installs = [args for keyword, args in read_stages(project / "Dockerfile")[0].instructions if "pip install" in args]
+    assert any("[postgresql]" in install for install in installs)
