@@ -6,7 +6,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench lint clean
+# The tests drive real programs from Debian's packages: Chromium for the browser
+# tests (never a browser download), PostgreSQL for the origin registry, openssl
+# for the scanner's https server. `make test` installs the missing ones.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+.PHONY: demo test bench lint clean system-packages
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +23,17 @@ demo: $(BIN)/.installed
 	$(BIN)/cookiecutter --no-input --overwrite-if-exists --output-dir build .
 	cd build/my-service && ../../$(BIN)/python -m uvicorn my_service.main:app --app-dir src --host 127.0.0.1 --port 8000
 
-test: $(BIN)/.installed
+system-packages:
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	command -v openssl > /dev/null || missing="$$missing openssl"; \
+	ls /usr/lib/postgresql/*/bin/pg_ctl > /dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages the tests need:$$missing"; \
+		$(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y $$missing; \
+	fi
+
+test: $(BIN)/.installed system-packages
 	$(BIN)/python -m pytest -n 2
 
 bench: $(BIN)/.installed
