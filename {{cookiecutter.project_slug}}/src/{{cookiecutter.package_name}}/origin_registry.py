@@ -122,30 +122,27 @@ class OriginStore:
 
 def check_new_origins(entries: Iterable[str], policy: CorsPolicy) -> list[str]:
     """Canonical forms of entries allowed in ``policy``'s environment, or :class:`RefusedOriginsError`."""
+    return _canonical(entries, policy)
+
+
+def canonical_origins(entries: Iterable[str]) -> list[str]:
+    """Canonical forms of entries to remove; only the grammar applies, or :class:`RefusedOriginsError`."""
+    return _canonical(entries, None)
+
+
+def _canonical(entries: Iterable[str], policy: CorsPolicy | None) -> list[str]:
+    """Every entry through the grammar (and ``policy``'s rules when given); all refusals reported together."""
     origins: list[str] = []
     reasons: dict[int, str] = {}
     for position, entry in enumerate(entries):
         try:
             origin = normalise_origin(entry.strip(), ORIGIN_SETTING).text
-            check_rules(origin, policy)
+            if policy is not None:
+                check_rules(origin, policy)
         except PolicyError as error:
             reasons[position] = str(error)
         else:
             origins.append(origin)
-    if reasons:
-        raise RefusedOriginsError(reasons)
-    return origins
-
-
-def canonical_origins(entries: Iterable[str]) -> list[str]:
-    """Canonical forms of entries to remove; only the grammar applies, or :class:`RefusedOriginsError`."""
-    origins: list[str] = []
-    reasons: dict[int, str] = {}
-    for position, entry in enumerate(entries):
-        try:
-            origins.append(normalise_origin(entry.strip(), ORIGIN_SETTING).text)
-        except PolicyError as error:
-            reasons[position] = str(error)
     if reasons:
         raise RefusedOriginsError(reasons)
     return origins
