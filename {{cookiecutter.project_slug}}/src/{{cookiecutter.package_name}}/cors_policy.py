@@ -252,7 +252,7 @@ def _check_not_public_suffix(domain: str, setting: str, entry: str) -> None:
             setting,
             entry,
             f"lets anyone match it: {domain!r} is a public suffix, under which anyone can register a name",
-            f"List your own origins, or put the wildcard under a domain you control, as in https://*.app.{domain}",
+            f"List your own origins, or put the wildcard under a domain you control, as in https://*.your-company.{domain}",
         )
 
 
