@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from cookiecutter.main import cookiecutter
 
-from .postgresql import postgresql_server
+from .postgresql import PostgreSQLServer, postgresql_server
 
 TEMPLATE = Path(__file__).resolve().parents[1]
 TOOLS = Path(sys.executable).parent
@@ -121,7 +121,13 @@ def run_make(
 
 
 @pytest.fixture(scope="session")
-def postgresql_url() -> Iterator[str]:
-    """A PostgreSQL server on loopback for this test session."""
-    with postgresql_server() as url:
-        yield url
+def postgresql() -> Iterator[PostgreSQLServer]:
+    """A PostgreSQL server on loopback for this test session (per xdist worker)."""
+    with postgresql_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def postgresql_url(postgresql: PostgreSQLServer) -> str:
+    """The URL of the session's PostgreSQL server."""
+    return postgresql.url

@@ -36,19 +36,32 @@ def uvicorn_server(
     line; the server's output goes to ``log``. ``options`` are more uvicorn
     options, such as ``--ssl-certfile``.
     """
-    command = [sys.executable, "-m", "uvicorn", app, "--app-dir", str(app_dir), "--host", "127.0.0.1", "--port", "0"]
-    command += ["--factory"] * factory + list(options)
-    with log.open("w") as output:
-        server = subprocess.Popen(command, cwd=cwd, env=dict(env), stdout=output, stderr=output)
+    server = start(uvicorn_command(app, app_dir, factory, options), cwd=cwd, env=env, log=log)
     try:
         yield wait_until_serving(server, log)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server)
+
+
+def uvicorn_command(app: str, app_dir: Path, factory: bool = False, options: Sequence[str] = ()) -> list[str]:
+    """Uvicorn serving ``app`` on a free loopback port (``--port 0``)."""
+    command = [sys.executable, "-m", "uvicorn", app, "--app-dir", str(app_dir), "--host", "127.0.0.1", "--port", "0"]
+    return command + ["--factory"] * factory + list(options)
+
+
+def start(command: list[str], *, cwd: Path, env: Mapping[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """Start a server without waiting for it; its output goes to ``log``."""
+    with log.open("w") as output:
+        return subprocess.Popen(command, cwd=cwd, env=dict(env), stdout=output, stderr=output)
+
+
+def stop(server: subprocess.Popen[bytes]) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
 
 
 STARTED = re.compile(r"Uvicorn running on (https?://127\.0\.0\.1:\d+)")
@@ -74,3 +87,15 @@ def generated_service(project: Path, env: Mapping[str, str], log: Path, options:
     app = f"{package_of(project)}.main:app"
     with uvicorn_server(app, app_dir=project / "src", cwd=project, env=env, log=log, options=options) as url:
         yield url
+
+
+@contextmanager
+def generated_services(project: Path, envs: Sequence[Mapping[str, str]], logs: Sequence[Path]) -> Iterator[list[str]]:
+    """Start one generated service per environment, all at the same moment; yield their base URLs once all serve."""
+    command = uvicorn_command(f"{package_of(project)}.main:app", project / "src")
+    servers = [start(command, cwd=project, env=env, log=log) for env, log in zip(envs, logs, strict=True)]
+    try:
+        yield [wait_until_serving(server, log) for server, log in zip(servers, logs, strict=True)]
+    finally:
+        for server in servers:
+            stop(server)

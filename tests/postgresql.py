@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import psycopg
+
 
 class PostgreSQLMissing(RuntimeError):
     pass
@@ -39,9 +41,41 @@ def free_port() -> int:
         return port
 
 
+class PostgreSQLServer:
+    """A running server: its URL, a restart on the same port, and fresh databases."""
+
+    def __init__(self, bindir: Path, data: Path, as_user: list[str], port: int) -> None:
+        self.bindir, self.data, self.as_user, self.port = bindir, data, as_user, port
+        self.url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+
+    def run(self, *command: str) -> None:
+        subprocess.run([*self.as_user, *command], check=True, capture_output=True, timeout=120)
+
+    def pg_ctl(self, *arguments: str) -> None:
+        self.run(str(self.bindir / "pg_ctl"), "-D", str(self.data / "db"), *arguments)
+
+    def start(self) -> None:
+        options = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.data} -c fsync=off -c full_page_writes=off"
+        self.pg_ctl("-o", options, "-l", str(self.data / "log"), "-w", "start")
+
+    def stop(self) -> None:
+        self.pg_ctl("-m", "fast", "-w", "stop")
+
+    def restart(self) -> None:
+        """Stop (every client is disconnected) and start again on the same port."""
+        self.stop()
+        self.start()
+
+    def create_database(self, name: str) -> str:
+        """A new, empty database on this server; its URL."""
+        with psycopg.connect(self.url, autocommit=True) as connection:
+            connection.execute(f'CREATE DATABASE "{name}"')
+        return self.url.rsplit("/", 1)[0] + f"/{name}"
+
+
 @contextmanager
-def postgresql_server() -> Iterator[str]:
-    """Start a server on 127.0.0.1 and yield its URL; stop it and delete its files afterwards."""
+def postgresql_server() -> Iterator[PostgreSQLServer]:
+    """Start a server on 127.0.0.1; stop it and delete its files afterwards."""
     bindir = binaries()
     as_user: list[str] = []
     data = Path(tempfile.mkdtemp(prefix="template-postgresql-"))
@@ -49,18 +83,13 @@ def postgresql_server() -> Iterator[str]:
         account = pwd.getpwnam("postgres")
         os.chown(data, account.pw_uid, account.pw_gid)
         as_user = ["runuser", "-u", "postgres", "--"]
-    port = free_port()
-    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {data} -c fsync=off -c full_page_writes=off"
-
-    def run(*command: str) -> None:
-        subprocess.run([*as_user, *command], check=True, capture_output=True, timeout=120)
-
+    server = PostgreSQLServer(bindir, data, as_user, free_port())
     try:
-        run(str(bindir / "initdb"), "-D", str(data / "db"), "-U", "postgres", "--auth=trust", "-E", "UTF8", "-N")
-        run(str(bindir / "pg_ctl"), "-D", str(data / "db"), "-o", options, "-l", str(data / "log"), "-w", "start")
+        server.run(str(bindir / "initdb"), "-D", str(data / "db"), "-U", "postgres", "--auth=trust", "-E", "UTF8", "-N")
+        server.start()
         try:
-            yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+            yield server
         finally:
-            run(str(bindir / "pg_ctl"), "-D", str(data / "db"), "-m", "fast", "-w", "stop")
+            server.stop()
     finally:
         shutil.rmtree(data, ignore_errors=True)

@@ -1,7 +1,8 @@
 """The origin registry against a real database: SQLite always, PostgreSQL when given.
 
 Set ``TEST_POSTGRESQL_URL`` (for example ``postgresql://postgres@127.0.0.1:5432/postgres``)
-to run every test here on PostgreSQL too; its ``cors_origins`` table is dropped first.
+to run every test here on PostgreSQL too; its ``cors_origins`` table and the
+registry's schema revision are dropped first.
 """
 
 from __future__ import annotations
@@ -9,18 +10,21 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.origin_registry import Base, OriginRegistry, OriginStore
+from {{ cookiecutter.package_name }}.schema import MIGRATE_COMMAND, VERSION_TABLE, SchemaError
 from {{ cookiecutter.package_name }}.settings import ConfigurationError, Settings
 
 BEARER = "test-admin-token"
@@ -36,32 +40,48 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'origins.db'}"
         return
+    yield empty_postgresql()
+
+
+@pytest.fixture
+def postgresql_url() -> str:
+    return empty_postgresql()
+
+
+def empty_postgresql() -> str:
+    """``TEST_POSTGRESQL_URL``'s database without the registry's table and revision."""
     url = os.environ.get("TEST_POSTGRESQL_URL")
     if not url:
         pytest.skip("TEST_POSTGRESQL_URL is not set")
+    drop_registry(url)
+    return url
+
+
+def drop_registry(url: str) -> None:
     store = OriginStore(url)
     Base.metadata.drop_all(store.engine)
+    with store.engine.begin() as connection:
+        connection.execute(text(f"DROP TABLE IF EXISTS {VERSION_TABLE}"))
     store.engine.dispose()
-    yield url
 
 
 @pytest.fixture
 def service(database_url: str) -> Service:
     """Start a service on the test database; the lifespan (and so the refresher) runs."""
+    return partial(running_service, database_url)
 
-    @contextmanager
-    def start(**settings: Any) -> Iterator[TestClient]:
-        values: dict[str, Any] = {
-            "database_url": database_url,
-            "admin_token": BEARER,
-            "cors_allow_origins": (STATIC,),
-            "cors_registry_refresh_seconds": 3600,
-            **settings,
-        }
-        with TestClient(create_app(Settings(**values)), raise_server_exceptions=False) as client:
-            yield client
 
-    return start
+@contextmanager
+def running_service(database_url: str, **settings: Any) -> Iterator[TestClient]:
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "admin_token": BEARER,
+        "cors_allow_origins": (STATIC,),
+        "cors_registry_refresh_seconds": 3600,
+        **settings,
+    }
+    with TestClient(create_app(Settings(**values)), raise_server_exceptions=False) as client:
+        yield client
 
 
 @pytest.fixture
@@ -240,3 +260,57 @@ def test_a_missing_database_driver_is_named_at_start_up(monkeypatch: pytest.Monk
     with pytest.raises(ConfigurationError, match=r"needs the psycopg package.*\[postgresql\]") as refused:
         create_app(Settings(database_url="postgresql://service:secret@db.internal/origins"))
     assert "secret" not in str(refused.value)
+
+
+def create_schema_together(url: str, replicas: int) -> list[BaseException]:
+    """Each replica's start-up creates the schema at the same instant; return what they raised."""
+    stores = [OriginStore(url) for _ in range(replicas)]
+    together = threading.Barrier(replicas)
+    failures: list[BaseException] = []
+
+    def start(store: OriginStore) -> None:
+        with store.engine.connect():
+            together.wait()
+        try:
+            store.create_schema()
+        except Exception as error:
+            failures.append(error)
+
+    threads = [threading.Thread(target=start, args=(store,)) for store in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for store in stores:
+        store.engine.dispose()
+    return failures
+
+
+def test_replicas_creating_the_schema_together_all_succeed(postgresql_url: str) -> None:
+    for _ in range(5):
+        drop_registry(postgresql_url)
+
+        assert create_schema_together(postgresql_url, replicas=8) == []
+        assert OriginStore(postgresql_url).origins() == []
+
+
+def test_a_write_reaches_another_replica_within_a_second_on_postgresql(postgresql_url: str) -> None:
+    with running_service(postgresql_url) as first, running_service(postgresql_url) as second:
+        first.post("/admin/origins", json={"origins": [NEW]}, headers=AUTH)
+        assert wait_until(lambda: allows(second, NEW), seconds=1) < 1
+
+        second.delete("/admin/origins", params={"origin": NEW}, headers=AUTH)
+        assert wait_until(lambda: not allows(first, NEW), seconds=1) < 1
+
+
+def test_a_schema_from_before_migrations_is_refused_at_start_up_naming_migrate(database_url: str) -> None:
+    store = OriginStore(database_url)
+    with store.engine.begin() as connection:
+        connection.execute(text("CREATE TABLE cors_origins (origin VARCHAR(320) PRIMARY KEY, added_at TIMESTAMP)"))
+
+    with pytest.raises(SchemaError, match=f"Run '{MIGRATE_COMMAND}'"):
+        create_app(Settings(database_url=database_url))
+
+    store.migrate()
+    with TestClient(create_app(Settings(database_url=database_url))) as client:
+        assert client.get("/health").status_code == 200

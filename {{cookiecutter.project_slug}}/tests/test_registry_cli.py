@@ -73,6 +73,16 @@ def test_the_environment_rules_apply(monkeypatch: pytest.MonkeyPatch, origins: R
     assert origins("list")[1] == ""
 
 
+def test_migrate_brings_the_schema_to_this_version_once(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["migrate"]) == 0
+    first = capsys.readouterr().out
+    assert main(["migrate"]) == 0
+    again = capsys.readouterr().out
+
+    assert first.startswith("schema migrated from revision (none) to ")
+    assert again == f"schema already at revision {first.split()[-1]}\n"
+
+
 def test_runs_as_a_module(database: str, tmp_path: Path) -> None:
     environment = {**os.environ, "DATABASE_URL": database, "PYTHONPATH": str(PROJECT / "src")}
 

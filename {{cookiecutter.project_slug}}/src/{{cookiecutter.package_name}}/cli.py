@@ -1,4 +1,4 @@
-"""``{{ cookiecutter.package_name }} origins add|remove|list``: manage the origin registry.
+"""``{{ cookiecutter.package_name }} origins add|remove|list`` and ``migrate``: manage the origin registry.
 
 The command reads the same settings as the service (``APP_ENV``, ``CORS_*``,
 ``DATABASE_URL``), so it applies the same rules to what it stores and writes
@@ -28,7 +28,16 @@ def parser() -> argparse.ArgumentParser:
     remove = actions.add_parser("remove", help="stop allowing origins")
     remove.add_argument("origins", nargs="+", metavar="ORIGIN")
     actions.add_parser("list", help="print the stored origins, one a line")
+    commands.add_parser("migrate", help="bring the registry's schema to this version's revision (once per rollout)")
     return root
+
+
+def migrate() -> list[str]:
+    """Upgrade the registry's schema in the configured database; return the line to print."""
+    before, after = OriginStore(load_settings().database_url).migrate()
+    if before == after:
+        return [f"schema already at revision {after}"]
+    return [f"schema migrated from revision {before or '(none)'} to {after}"]
 
 
 def run(action: str, entries: Sequence[str]) -> list[str]:
@@ -51,7 +60,7 @@ def run(action: str, entries: Sequence[str]) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = parser().parse_args(argv)
     try:
-        lines = run(arguments.action, getattr(arguments, "origins", ()))
+        lines = migrate() if arguments.group == "migrate" else run(arguments.action, getattr(arguments, "origins", ()))
     except (ConfigurationError, RefusedOriginsError) as error:
         print(f"{PROGRAM}: refused, nothing was changed: {error}", file=sys.stderr)
         return 1

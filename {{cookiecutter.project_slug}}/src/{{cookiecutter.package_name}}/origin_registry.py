@@ -3,8 +3,11 @@
 The request path never waits on the database. The CORS middleware reads an
 in-memory :class:`OriginMatcher` built from the static policy plus the stored
 origins; a background task rebuilds it every ``CORS_REGISTRY_REFRESH_SECONDS``
-and a write made through this process rebuilds it at once, so replicas that
-share one database agree within one refresh interval.
+and a write made through this process rebuilds it at once. On PostgreSQL a
+write also notifies every replica, which rebuilds it within a second
+(``origin_notifications``); polling remains the fallback, so replicas that
+share one database agree within one refresh interval at worst. The schema is
+Alembic's (``schema``).
 
 Stored origins obey the grammar and the safety rules of ``cors_policy``: a
 write is checked before anything is stored, and a stored row that the running
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import threading
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager, suppress
@@ -27,7 +31,9 @@ from sqlalchemy.exc import ArgumentError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from starlette.concurrency import run_in_threadpool
 
+from . import schema
 from .cors_policy import CorsPolicy, OriginMatcher, PolicyError, check_origin_rules, normalise_origin
+from .origin_notifications import announce, listen
 from .settings import ConfigurationError, Settings
 
 logger = logging.getLogger(__name__)
@@ -77,15 +83,28 @@ class OriginStore:
     def __init__(self, url: str | URL) -> None:
         url = database_url(url) if isinstance(url, str) else url
         try:
-            self.engine: Engine = create_engine(url)
+            self.engine: Engine = create_engine(url, pool_pre_ping=True)
         except ModuleNotFoundError as missing:
             raise ConfigurationError(
                 f"DATABASE_URL: {url.render_as_string()!r} needs the {missing.name} package, which is not installed."
                 " For PostgreSQL, install the project with its extra: pip install -e '.[postgresql]'"
             ) from None
+        self.notifies = self.engine.dialect.name == "postgresql"
+        """Whether writes notify the listening replicas (PostgreSQL only)."""
+        self.writer = secrets.token_hex(8)
+        """Names this store's writes in their notices, so its own registry skips them."""
 
     def create_schema(self) -> None:
-        Base.metadata.create_all(self.engine)
+        """Find the schema at the expected revision, or create it in an empty database."""
+        schema.prepare(self.engine)
+
+    def migrate(self) -> tuple[str | None, str]:
+        """Upgrade the schema to the expected revision; return the revisions before and after."""
+        return schema.migrate(self.engine)
+
+    def _announce(self, session: Session) -> None:
+        if self.notifies:
+            announce(session.connection(), self.writer)
 
     def origins(self) -> list[str]:
         with Session(self.engine) as session:
@@ -108,6 +127,8 @@ class OriginStore:
             present = set(session.scalars(select(StoredOrigin.origin)))
             added = [origin for origin in dict.fromkeys(origins) if origin not in present]
             session.add_all(StoredOrigin(origin=origin) for origin in added)
+            if added:
+                self._announce(session)
         return added
 
     def remove(self, origins: Sequence[str]) -> list[str]:
@@ -117,6 +138,7 @@ class OriginStore:
             present = [o for o in session.scalars(select(StoredOrigin.origin)) if o in wanted]
             if present:
                 session.execute(delete(StoredOrigin).where(StoredOrigin.origin.in_(present)))
+                self._announce(session)
         return sorted(present)
 
 
@@ -172,7 +194,11 @@ class OriginRegistry:
 
     @classmethod
     def from_settings(cls, settings: Settings, policy: CorsPolicy) -> OriginRegistry:
-        return cls(OriginStore(settings.database_url), policy, settings.cors_registry_refresh_seconds)
+        """Open the configured database and load its origins; :class:`ConfigurationError` if its schema is refused."""
+        registry = cls(OriginStore(settings.database_url), policy, settings.cors_registry_refresh_seconds)
+        registry.store.create_schema()
+        registry.refresh()
+        return registry
 
     def matcher(self) -> OriginMatcher:
         """The matcher in force: static origins plus the last snapshot of the stored ones."""
@@ -211,16 +237,23 @@ class OriginRegistry:
 
     @asynccontextmanager
     async def lifespan(self, app: FastAPI) -> AsyncIterator[None]:
-        """Load the stored origins before serving, then keep them fresh until shutdown."""
-        await run_in_threadpool(self.store.create_schema)
-        await run_in_threadpool(self.refresh)
-        task = asyncio.create_task(self._refresh_periodically())
+        """Keep the stored origins (loaded when the registry was opened) fresh until shutdown."""
+        tasks = [asyncio.create_task(self._refresh_periodically())]
+        if self.store.notifies:
+            tasks.append(asyncio.create_task(listen(self.store.engine.url, self._refresh_on_notice, self.store.writer)))
         try:
             yield
         finally:
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
+            for task in tasks:
+                task.cancel()
+                with suppress(asyncio.CancelledError):
+                    await task
+
+    async def _refresh_on_notice(self) -> None:
+        try:
+            await run_in_threadpool(self.refresh)
+        except Exception:
+            logger.exception("could not refresh the origin registry on a notice; the next refresh will")
 
     async def _refresh_periodically(self) -> None:
         while True:
