@@ -14,6 +14,7 @@ import statistics
 import subprocess
 import sys
 import time
+import zipfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
-from .conftest import run, service_environment
+from .conftest import run, run_in, service_environment
 from .live_service import generated_services, package_of, start, stop, uvicorn_command
 from .postgresql import PostgreSQLServer
 
@@ -145,3 +146,19 @@ def test_a_schema_behind_this_version_stops_start_up_with_one_line_naming_migrat
     assert "already at revision" in command_line(project, url, "migrate").stdout
     with generated_services(project, [replica_env(url)], [log]) as (service,):
         assert allows(service, "https://kept.example.com")
+
+
+def test_the_wheel_carries_the_migrations(project: Path, tmp_path: Path) -> None:
+    """What the image installs (a built wheel, not the source tree) migrates a database."""
+    built = run_in(project, "uv", "build", "--wheel", "--quiet", "--out-dir", str(tmp_path), timeout=300)
+    assert built.returncode == 0, built.stderr
+    [wheel] = tmp_path.glob("*.whl")
+    installed = tmp_path / "installed"
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(installed)
+    env = service_environment() | {"DATABASE_URL": f"sqlite:///{tmp_path / 'origins.db'}", "PYTHONPATH": str(installed)}
+
+    migrated = run(tmp_path, [sys.executable, "-m", package_of(project), "migrate"], timeout=60, env=env)
+
+    assert migrated.returncode == 0, migrated.stderr
+    assert "migrated from revision (none)" in migrated.stdout

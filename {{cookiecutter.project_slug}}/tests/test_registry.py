@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event, text
+from sqlalchemy import column, event, table, text, update
 
 from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.origin_registry import Base, OriginRegistry, OriginStore
@@ -314,3 +314,19 @@ def test_a_schema_from_before_migrations_is_refused_at_start_up_naming_migrate(d
     store.migrate()
     with TestClient(create_app(Settings(database_url=database_url))) as client:
         assert client.get("/health").status_code == 200
+
+
+def test_a_schema_migrated_by_a_newer_version_is_served_with_a_warning(
+    database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A pod of this version restarting during the next version's rollout, or a rollback, still comes up."""
+    store = OriginStore(database_url)
+    store.migrate()
+    with store.engine.begin() as connection:
+        connection.execute(
+            update(table(VERSION_TABLE, column("version_num"))).values(version_num="from-a-newer-version")
+        )
+
+    with caplog.at_level(logging.WARNING), TestClient(create_app(Settings(database_url=database_url))) as client:
+        assert client.get("/health").status_code == 200
+    assert "revision from-a-newer-version, newer than" in caplog.text

@@ -9,11 +9,15 @@ a PostgreSQL advisory lock, so the second finds what the first created
 instead of failing on it. A schema at an older revision (or the table made
 before the registry had migrations) stops start-up with one line naming the
 migrate command; upgrading a shared schema is a deliberate step, run once per
-rollout.
+rollout. A schema at a revision this version does not know was migrated by a
+newer version; this one serves on it with a warning (migrations keep the
+previous version working), so a pod of the old version that restarts during a
+rollout, or a rollback, still comes up.
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from alembic import command
@@ -24,6 +28,8 @@ from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, func, inspect, select
 
 from .settings import ConfigurationError
+
+logger = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 VERSION_TABLE = "cors_origins_revision"
@@ -77,29 +83,32 @@ def migrate(engine: Engine) -> tuple[str | None, str]:
 
 
 def prepare(engine: Engine) -> None:
-    """Use the schema if it is at the expected revision, create it in an empty database, or refuse."""
+    """Use the schema if it is at the expected revision (or a newer one), create it in an empty database, or refuse."""
     expected = expected_revision()
     with engine.connect() as connection:
-        if current_revision(connection) == expected:
-            return
+        found = current_revision(connection)
+    if found is None:
+        found = create_if_empty(engine, expected)
+    if found == expected:
+        return
+    if found is None or found in known_revisions():
+        raise SchemaError(refusal(found, expected))
+    logger.warning("the origin registry's schema is at revision %s, newer than this version's %s", found, expected)
+
+
+def create_if_empty(engine: Engine, expected: str) -> str | None:
+    """Under the schema lock, create the schema if the database has none; return the revision then recorded."""
     with engine.begin() as connection:
         lock(connection)
-        found = current_revision(connection)
-        if found == expected:
-            return  # another replica created it while this one waited for the lock
+        found = current_revision(connection)  # another replica may have created it while this one waited
         if found is None and not inspect(connection).has_table(REGISTRY_TABLE):
             command.upgrade(alembic_config(connection), expected)
-            return
-    raise SchemaError(refusal(found, expected))
+            return expected
+        return found
 
 
 def refusal(found: str | None, expected: str) -> str:
     """One line: the revision found, the one expected, and what to do."""
-    if found is not None and found not in known_revisions():
-        return (
-            f"the origin registry's schema is at revision {found}, newer than this service knows ({expected}). "
-            "Deploy the version of the service that migrated it, or a newer one"
-        )
     state = f"at revision {found}" if found else "from before the registry had migrations"
     return (
         f"the origin registry's schema is {state}; this service needs revision {expected}. "
