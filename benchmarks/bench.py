@@ -2,16 +2,17 @@
 
 Run it with ``make bench`` (or ``.venv/bin/python benchmarks/bench.py``). It
 generates two services from this template (static origins, and the origin
-registry), starts every server once under uvicorn with uvloop and httptools,
-pinned to CPU 0, and loads them in turn with wrk pinned to CPU 1. Each round
+registry), starts every server once under uvicorn with uvloop and httptools
+(and the generated service under Granian too), pinned to CPU 0, and loads
+them in turn with wrk pinned to CPU 1. Each round
 visits every (server, request kind) cell once, kind by kind and the servers in
 a new order each time, so drift on a shared machine spreads over all of them
 and compared cells are measured close together; the table gives medians over
 rounds, and each target its median per-round ratio.
 
 Two numbers per cell: requests per second, and the server's CPU time per
-request (its user + system CPU seconds from /proc/<pid>/stat, divided by the
-requests wrk completed). The second holds steady when other work shares the
+request (the user + system CPU seconds of its processes from /proc/<pid>/stat,
+divided by the requests wrk completed). The second holds steady when other work shares the
 machine, so the targets are judged on it.
 """
 
@@ -40,6 +41,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import in_process
+import replicas
 
 TEMPLATE = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent
@@ -47,6 +49,9 @@ SERVER_CPU, LOAD_CPU = "0", "1"
 TARGET = "https://app-target.example.com"
 COUNTS = (1, 100, 10_000)
 TICKS = os.sysconf("SC_CLK_TCK")
+GENERATED, GRANIAN = "generated service", "generated service on Granian"
+UNCOMPARED_HEADERS = {"date", "server"}
+GRANIAN_TARGET = 0.70
 
 KINDS: dict[str, tuple[str, dict[str, str]]] = {
     "preflight": (
@@ -74,6 +79,7 @@ class Server:
     kinds: tuple[str, ...] = tuple(KINDS)
     cors: bool = True
     fast: bool = True
+    granian: bool = False
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
     samples: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
@@ -149,6 +155,8 @@ def prepare(work: Path) -> list[Server]:
             fast=False,
         )
     )
+    for count in (1, 10_000):
+        servers.append(Server(GRANIAN, count, "bench_static.main:app", work / f"origins-{count}", base, granian=True))
     return servers
 
 
@@ -175,11 +183,17 @@ def registry_server(work: Path, count: int, entries: list[str], base: dict[str, 
 
 def start(server: Server) -> None:
     server.port = free_port()
-    flags = ["--loop", "uvloop", "--http", "httptools"] if server.fast else ["--loop", "asyncio", "--http", "h11"]
     factory = ["--factory"] if server.app.startswith("apps:") else []
-    command = [sys.executable, "-m", "uvicorn", server.app, *factory, "--port", str(server.port), *flags]
+    if server.granian:
+        granian = str(Path(sys.executable).with_name("granian"))
+        command = [granian, "--interface", "asgi", "--http", "1", "--loop", "uvloop", "--no-ws", "--workers", "1"]
+        command += ["--runtime-threads", "1", "--port", str(server.port), *factory, server.app]
+    else:
+        flags = ["--loop", "uvloop", "--http", "httptools"] if server.fast else ["--loop", "asyncio", "--http", "h11"]
+        command = [sys.executable, "-m", "uvicorn", server.app, *factory, "--port", str(server.port), *flags]
+        command.append("--no-access-log")
     server.process = subprocess.Popen(
-        ["taskset", "-c", SERVER_CPU, *command, "--no-access-log", "--log-level", "warning"],
+        ["taskset", "-c", SERVER_CPU, *command, "--log-level", "warning"],
         cwd=server.cwd,
         env=server.environment,
     )
@@ -209,19 +223,52 @@ def answer(server: Server, kind: str) -> tuple[int, str | None]:
         return error.code, error.headers.get("access-control-allow-origin")
 
 
+def full_answer(server: Server, kind: str) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Status, headers (names lower-cased, in order; without the server's own Date and Server) and body."""
+    method, headers = KINDS[kind]
+    request = urllib.request.Request(server.url, method=method, headers=headers)
+    try:
+        response = urllib.request.urlopen(request, timeout=5)
+    except urllib.error.HTTPError as error:
+        response = error
+    with response:
+        kept = [(name.lower(), value) for name, value in response.headers.items()]
+        return response.status, [h for h in kept if h[0] not in UNCOMPARED_HEADERS], response.read()
+
+
 def check_answers(servers: list[Server]) -> None:
-    """Refuse to measure a server that does not answer as CORS requires."""
+    """Refuse to measure a server that does not answer as CORS requires, or Granian answering unlike uvicorn."""
+    by_label = {(server.name, server.origins): server for server in servers}
     for server in servers:
         for kind in server.kinds:
             status, allowed = answer(server, kind)
             expected: tuple[int, str | None] = (200, TARGET if server.cors and kind != "no-origin" else None)
             if (status, allowed) != expected:
                 raise SystemExit(f"{server.label}, {kind}: answered {(status, allowed)}, expected {expected}")
+            if server.granian:
+                uvicorn = by_label[(GENERATED, server.origins)]
+                if full_answer(server, kind) != full_answer(uvicorn, kind):
+                    raise SystemExit(
+                        f"{server.label}, {kind}: answers {full_answer(server, kind)},"
+                        f" uvicorn {full_answer(uvicorn, kind)}"
+                    )
 
 
 def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
+    """User + system CPU seconds of a process and its descendants (Granian serves from a worker process)."""
+    stats = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stats[int(entry.name)] = (entry / "stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue  # the process ended meanwhile
+    tree, added = {pid}, True
+    while added:
+        found = {other for other, fields in stats.items() if int(fields[1]) in tree} - tree
+        tree |= found
+        added = bool(found)
+    return sum(int(stats[p][11]) + int(stats[p][12]) for p in tree if p in stats) / TICKS
 
 
 def load(server: Server, kind: str, seconds: int, connections: int, script: Path) -> tuple[float, float]:
@@ -295,7 +342,7 @@ def machine() -> str:
         platform.processor(),
     )
     versions = ", ".join(
-        f"{name} {version(name)}" for name in ("uvicorn", "uvloop", "httptools", "starlette", "fastapi")
+        f"{name} {version(name)}" for name in ("uvicorn", "uvloop", "httptools", "granian", "starlette", "fastapi")
     )
     return (
         f"{model}, {os.cpu_count()} CPUs, Linux {platform.release()}, Python {platform.python_version()}; {versions}; "
@@ -338,7 +385,8 @@ def report(servers: list[Server], rounds: int, seconds: int, connections: int) -
         pairs = zip(by_label[mine].samples[kind], by_label[theirs].samples[kind], strict=True)
         return [own[1] / other[1] for own, other in pairs]
 
-    generated, registry, stock = "generated service", "generated service + registry", "FastAPI + stock CORSMiddleware"
+    generated, registry, stock = GENERATED, "generated service + registry", "FastAPI + stock CORSMiddleware"
+    floor_app, plain_app = ("pure-ASGI preflight floor", None), ("FastAPI, no CORS", None)
     checks: list[tuple[str, list[float], float]] = []
     for kind in KINDS:
         name = f"{kind}: generated at 10,000 origins / at 1"
@@ -346,8 +394,12 @@ def report(servers: list[Server], rounds: int, seconds: int, connections: int) -
     for count in COUNTS:
         name = f"preflight: generated / stock CORSMiddleware, {count:,} origins"
         checks.append((name, ratios("preflight", (generated, count), (stock, count)), 0.70))
-    name = "simple request: generated (1 origin) / FastAPI without CORS"
-    checks.append((name, ratios("simple", (generated, 1), ("FastAPI, no CORS", None)), 1.10))
+    for count in (1, 10_000):
+        name = f"preflight: generated / pure-ASGI floor, {count:,} origins"
+        checks.append((name, ratios("preflight", (generated, count), floor_app), 1.15))
+        for kind, target in (("simple", 1.05), ("no-origin", 1.02)):
+            name = f"{kind}: generated ({count:,} origins) / FastAPI without CORS"
+            checks.append((name, ratios(kind, (generated, count), plain_app), target))
     for count in COUNTS:
         for kind in KINDS:
             name = f"{kind}: registry / static, {count:,} origins"
@@ -365,6 +417,30 @@ def report(servers: list[Server], rounds: int, seconds: int, connections: int) -
         middle = statistics.median(found)
         spread = f"{min(found):.2f} to {max(found):.2f}"
         lines.append(f"| {name} | {middle:.2f} | {spread} | ≤ {target:.2f} | {verdict(middle, target)} |")
+    granian_checks = [
+        (f"{kind}: Granian / uvicorn, {count:,} origins", ratios(kind, (GRANIAN, count), (generated, count)))
+        for count in (1, 10_000)
+        for kind in KINDS
+    ]
+    adopted = all(statistics.median(found) <= GRANIAN_TARGET for _, found in granian_checks)
+    lines += [
+        "",
+        "## Granian instead of uvicorn (the generated service, server CPU time per request)",
+        "",
+        f"Granian is offered as a server choice only if it costs at most {GRANIAN_TARGET:.2f}x uvicorn"
+        " (30 % less) on every request kind, with identical answers (checked before measuring: status,"
+        f" headers and body equal but for {', '.join(sorted(UNCOMPARED_HEADERS))}).",
+        "",
+        "| ratio | median | rounds | target | verdict |",
+        "| --- | ---: | ---: | ---: | --- |",
+    ]
+    for name, found in granian_checks:
+        middle = statistics.median(found)
+        spread = f"{min(found):.2f} to {max(found):.2f}"
+        lines.append(
+            f"| {name} | {middle:.2f} | {spread} | ≤ {GRANIAN_TARGET:.2f} | {verdict(middle, GRANIAN_TARGET)} |"
+        )
+    lines += ["", f"Decision: {'offer Granian' if adopted else 'keep uvicorn'} (by this run's medians)."]
 
     lines += ["", "## Context", ""]
     slow = cells[("generated service, h11 + asyncio", 1, "simple")]
@@ -422,6 +498,8 @@ def main() -> int:
         table = report(servers, arguments.rounds, arguments.seconds, arguments.connections)
         print("measuring the applications in-process", file=sys.stderr)
         table += "\n" + in_process.section(in_process.measure(work, COUNTS, KINDS), list(KINDS), COUNTS)
+        print("measuring the registry's replicas on PostgreSQL", file=sys.stderr)
+        table += "\n" + replicas.section(work, servers[0].environment, free_port)
     arguments.output.write_text(table, encoding="utf-8")
     print(table)
     print(f"written to {arguments.output}", file=sys.stderr)
