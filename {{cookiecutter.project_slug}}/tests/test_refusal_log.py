@@ -55,6 +55,8 @@ def test_logging_resumes_at_the_rate_with_one_count_of_the_dropped(
         "refused again",
     ]
     assert log.suppressed == 1
+    summary = [record for record in caplog.records if record.name == LOGGER][5]
+    assert summary.__dict__["refusal"] == {"suppressed": "7"}
 
 
 def test_a_quiet_second_refills_the_burst_but_no_more(log: RefusalLog, clock: Clock) -> None:

@@ -38,21 +38,19 @@ PreflightKey = tuple[bytes, bytes, bytes | None, bytes | None]
 RawHeaders = list[tuple[bytes, bytes]]
 
 
-def without_cors_headers_unless_allowed(headers: RawHeaders) -> RawHeaders:
-    """A response that allows no origin keeps no ``Access-Control-*`` header (``Vary`` stays).
+def without_cors_headers(headers: RawHeaders) -> RawHeaders:
+    """The headers of an answer to a refused origin: no ``Access-Control-*`` one (``Vary`` stays).
 
     Starlette adds its configuration (allowed methods and headers, credentials,
     exposed headers) to refusals too; a browser ignores them there, but they
     tell a scanner what the service allows.
     """
-    if any(name.lower() == b"access-control-allow-origin" for name, _ in headers):
-        return headers
     return [(name, value) for name, value in headers if not name.lower().startswith(b"access-control-")]
 
 
-async def send_stripped(message: Message, send: Send) -> None:
+async def send_without_cors_headers(message: Message, send: Send) -> None:
     if message["type"] == "http.response.start":
-        message["headers"] = without_cors_headers_unless_allowed(list(message.get("headers", [])))
+        message["headers"] = without_cors_headers(list(message.get("headers", [])))
     await send(message)
 
 
@@ -76,8 +74,8 @@ class PolicyCORSMiddleware(CORSMiddleware):
     Starlette keeps the protocol (preflights, simple requests, ``Vary``); only
     the question "is this origin allowed?" is answered by the policy, which
     knows the safe wildcard patterns and never needs a hand-written regex.
-    Starlette decides; to an origin it does not allow, the answer then carries
-    no ``Access-Control-*`` header at all.
+    To an origin that is not allowed, Starlette's answer is sent without any
+    ``Access-Control-*`` header.
 
     A preflight's answer depends only on its origin, method and requested
     headers, so Starlette's answer is kept and sent again for the same
@@ -123,12 +121,13 @@ class PolicyCORSMiddleware(CORSMiddleware):
             self._answers_matcher = matcher
         answer = self.preflight_answers.get(key)
         if answer is None:
-            response = self.preflight_response(request_headers=Headers(scope=scope))
+            request_headers = Headers(scope=scope)
+            response = self.preflight_response(request_headers)
+            headers = response.raw_headers
+            if not self.is_allowed_origin(request_headers["origin"]):
+                headers = without_cors_headers(headers)
             answer = PreflightAnswer(
-                response.status_code,
-                without_cors_headers_unless_allowed(response.raw_headers),
-                bytes(response.body),
-                refused=response.status_code == 400,
+                response.status_code, headers, bytes(response.body), refused=response.status_code == 400
             )
             self.keep(key, answer)
         elif answer.refused:
@@ -143,8 +142,9 @@ class PolicyCORSMiddleware(CORSMiddleware):
         self.preflight_answers[key] = answer
 
     async def simple_response(self, scope: Scope, receive: Receive, send: Send, request_headers: Headers) -> None:
-        if "origin" in request_headers:
-            send = partial(send_stripped, send=send)
+        origin = request_headers.get("origin")
+        if origin is not None and not self.is_allowed_origin(origin):
+            send = partial(send_without_cors_headers, send=send)
         await super().simple_response(scope, receive, send, request_headers)
 
     def preflight_response(self, request_headers: Headers) -> Response:

@@ -58,11 +58,12 @@ class RefusalLog:
             self._tokens -= 1
             suppressed, self.suppressed = self.suppressed, 0
         if suppressed:
+            count = {"suppressed": str(suppressed)}
             self.logger.warning(
                 "suppressed %d refusal log line(s) since the last one written (at most %g a second)",
                 suppressed,
                 self.per_second,
-                extra={self.extra_key: {"suppressed": str(suppressed)}},
+                extra={self.extra_key: count},
                 stacklevel=2,
             )
         self.logger.warning("%s", message, extra={self.extra_key: dict(fields)}, stacklevel=2)
