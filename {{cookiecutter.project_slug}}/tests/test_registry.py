@@ -336,7 +336,7 @@ def test_a_database_that_cannot_be_used_stops_start_up_with_one_line(
         create_app(Settings(database_url=url))
 
     message = str(refused.value)
-    assert message.startswith(f"DATABASE_URL {url!r} cannot be used: ")
+    assert message.startswith(f"DATABASE_URL: {url!r} cannot be used: ")
     assert "\n" not in message
 
 

@@ -124,7 +124,7 @@ def test_a_locked_database_is_one_line_and_a_failure(
     assert status == 1
     assert output == ""
     assert error.count("\n") == 1
-    assert error.startswith(f"{PROGRAM}: nothing was changed: DATABASE_URL ")
+    assert error.startswith(f"{PROGRAM}: nothing was changed: DATABASE_URL: ")
     assert "database is locked" in error
     assert origins("list")[1] == "https://b.example.com\n"
 

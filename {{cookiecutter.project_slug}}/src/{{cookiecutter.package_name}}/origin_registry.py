@@ -106,7 +106,7 @@ class RegistryUnavailableError(Exception):
     def __init__(self, database: str, reason: str) -> None:
         self.database = database
         self.reason = reason
-        super().__init__(f"DATABASE_URL {database!r} cannot be used: {reason}")
+        super().__init__(f"DATABASE_URL: {database!r} cannot be used: {reason}")
 
 
 StoreMethod = Callable[Concatenate["OriginStore", Parameters], Result]
