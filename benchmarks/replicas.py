@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 TEMPLATE = Path(__file__).resolve().parents[1]
-TOKEN = "bench-admin-token"
+TOKEN = "bench-admin-token-of-at-least-32-characters"
 WRITES = 10
 GIVE_UP_SECONDS = 10.0
 

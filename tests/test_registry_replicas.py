@@ -26,7 +26,7 @@ from .conftest import run, run_in, service_environment
 from .live_service import generated_services, package_of, start, stop, uvicorn_command
 from .postgresql import PostgreSQLServer
 
-TOKEN = "replica-test-token"
+TOKEN = "replica-test-token-of-at-least-32-characters"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 ANSWERS = {"origin_registry": "database", "deploy": "none", "ci": "none"}
 
