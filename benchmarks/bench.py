@@ -363,7 +363,7 @@ def report(servers: list[Server], rounds: int, seconds: int, connections: int) -
         "",
         f"Machine: {machine()}.",
         f"Medians of {rounds} interleaved rounds of {seconds} s per cell; wrk -t1 -c{connections} on CPU {LOAD_CPU},"
-        f" one uvicorn worker on CPU {SERVER_CPU}. Each cell: requests/s | server CPU µs per request.",
+        f" one uvicorn (or Granian) worker on CPU {SERVER_CPU}. Each cell: requests/s | server CPU µs per request.",
         "",
         "| server | origins | " + " | ".join(KINDS) + " |",
         "| --- | ---: | " + " | ".join("---:" for _ in KINDS) + " |",
