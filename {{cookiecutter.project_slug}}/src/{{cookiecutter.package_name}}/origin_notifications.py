@@ -38,10 +38,13 @@ def conninfo(url: URL) -> str:
     return url.set(drivername="postgresql").update_query_dict(keepalive).render_as_string(hide_password=False)
 
 
-async def listen(url: URL, refresh: Callable[[], Awaitable[None]], own_writer: str) -> None:
+async def listen(
+    url: URL, refresh: Callable[[], Awaitable[None]], own_writer: str, describe: Callable[[BaseException], str]
+) -> None:
     """Refresh on every notice that ``own_writer`` did not send, until cancelled; reconnect when the connection drops.
 
-    ``refresh`` must not raise. Needs psycopg, the PostgreSQL driver (the ``postgresql`` extra).
+    ``refresh`` must not raise; ``describe`` gives an error's one-line message without the password.
+    Needs psycopg, the PostgreSQL driver (the ``postgresql`` extra).
     """
     import psycopg
 
@@ -59,11 +62,6 @@ async def listen(url: URL, refresh: Callable[[], Awaitable[None]], own_writer: s
                         await refresh()
         except psycopg.Error as error:
             if attempt == 0:
-                logger.warning("not listening for registry writes, polling meanwhile: %s", one_line(error))
+                logger.warning("not listening for registry writes, polling meanwhile: %s", describe(error))
         await asyncio.sleep(RETRY_SECONDS[min(attempt, len(RETRY_SECONDS) - 1)])
         attempt += 1
-
-
-def one_line(error: BaseException) -> str:
-    """The first line of the driver's message (libpq never puts the password in it)."""
-    return next((line.strip() for line in str(error).splitlines() if line.strip()), type(error).__name__)

@@ -326,8 +326,9 @@ class OriginRegistry:
     async def lifespan(self, app: FastAPI) -> AsyncIterator[None]:
         """Keep the stored origins (loaded when the registry was opened) fresh until shutdown."""
         tasks = [asyncio.create_task(self._refresh_periodically())]
-        if self.store.notifies:
-            tasks.append(asyncio.create_task(listen(self.store.engine.url, self._refresh_on_notice, self.store.writer)))
+        store = self.store
+        if store.notifies:
+            tasks.append(asyncio.create_task(listen(store.url, self._refresh_on_notice, store.writer, store.one_line)))
         try:
             yield
         finally:
