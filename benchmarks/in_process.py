@@ -8,9 +8,11 @@ tenths of a microsecond. Since the server's own cost is left out, these ratios
 overstate the differences a client would see.
 
 The CORS layer's own cost is the generated app minus the same app without
-CORS (FastAPI with the service's routes), per request kind, paired run by run;
-for a preflight, which the app without CORS does not answer, minus the
-pure-ASGI preflight floor too.
+CORS, per request kind, paired run by run: the very same app object called
+past its CORS layer (the app Starlette's ``CORSMiddleware`` wraps), and, for
+comparison, a plain FastAPI app with the service's routes. A preflight, which
+an app without CORS does not answer, is compared with the pure-ASGI
+preflight floor instead.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 Apps = dict[tuple[str, int | None], Any]
+BYPASSED = "generated service past its CORS layer"
 
 
 def scope(method: str, headers: dict[str, str]) -> dict[str, Any]:
@@ -86,6 +89,7 @@ def build_apps(work: Path, counts: tuple[int, ...]) -> Apps:
         built[("FastAPI + stock CORSMiddleware", count)] = apps.stock()
         settings = StaticSettings(app_env="production", cors_allow_origins=entries)
         built[("generated service", count)] = static_app(settings)
+        built[(BYPASSED, count)] = built[("generated service", count)].cors.app
         registry = registry_app(
             RegistrySettings(
                 app_env="production",
@@ -166,6 +170,7 @@ def section(samples: Samples, kinds: list[str], counts: tuple[int, ...]) -> str:
     return "\n".join(lines + cors_layer_lines(samples, kinds, counts)) + "\n"
 
 
+PLAIN, FLOOR = ("FastAPI, no CORS", None), ("pure-ASGI preflight floor", None)
 LAYER_TARGET_US = 1.0
 """In-process, the CORS layer adds at most this much to a simple request and to one without ``Origin``."""
 
@@ -182,16 +187,15 @@ def cors_layer_lines(samples: Samples, kinds: list[str], counts: tuple[int, ...]
         "| difference | origins | median | runs | target | verdict |",
         "| --- | ---: | ---: | ---: | ---: | --- |",
     ]
-    references = {kind: [("FastAPI, no CORS", None)] for kind in kinds}
-    references["preflight"] = [("FastAPI, no CORS", None), ("pure-ASGI preflight floor", None)]
     for kind in kinds:
-        for reference in references[kind]:
-            for count in (counts[0], counts[-1]):
+        for count in (counts[0], counts[-1]):
+            references = [FLOOR] if kind == "preflight" else [(BYPASSED, count), PLAIN]
+            for reference in references:
                 mine, theirs = samples[("generated service", count, kind)], samples[(*reference, kind)]
                 differences = [own - other for own, other in zip(mine, theirs, strict=True)]
                 middle = statistics.median(differences)
                 target, verdict = "", ""
-                if kind != "preflight":
+                if reference[0] == BYPASSED:
                     target = f"≤ {LAYER_TARGET_US:.1f}"
                     verdict = "met" if middle <= LAYER_TARGET_US else f"MISSED by {middle - LAYER_TARGET_US:.1f} µs"
                 lines.append(
@@ -200,7 +204,7 @@ def cors_layer_lines(samples: Samples, kinds: list[str], counts: tuple[int, ...]
                 )
     lines += [
         "",
-        "Without CORS, FastAPI answers a preflight with 405 from its router, so the preflight's difference to it is"
-        " the preflight answer against a routing miss; the floor is a fixed answer with nothing checked.",
+        f"'{BYPASSED}' is the same app object, called past its CORS layer; the floor is a fixed preflight answer"
+        " with nothing checked.",
     ]
     return lines
