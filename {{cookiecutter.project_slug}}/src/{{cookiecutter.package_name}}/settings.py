@@ -27,9 +27,16 @@ from types import MappingProxyType
 from typing import Annotated, Any, Final
 
 {% if cookiecutter.origin_registry == "database" -%}
-from pydantic import PositiveFloat, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    PositiveFloat,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+)
 {% else -%}
-from pydantic import ValidationError, ValidationInfo, field_validator
+from pydantic import ValidationError, ValidationInfo, ValidatorFunctionWrapHandler, field_validator
 {% endif -%}
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -37,8 +44,10 @@ from .cors_policy import (
     CorsPolicy,
     Environment,
     PolicyError,
+    check_exempt_paths,
     check_origin_rules,
     normalise_origins,
+    normalise_path_prefixes,
     normalise_tokens,
     parse_max_age,
 )
@@ -70,6 +79,8 @@ class Settings(BaseSettings):
     cors_allow_headers: StringList = {{ tuple_of(cookiecutter.allow_headers, "    ") }}
     cors_expose_headers: StringList = {{ tuple_of(cookiecutter.expose_headers, "    ") }}
     cors_max_age: int = {{ cookiecutter.max_age }}
+    csrf_protection: bool = True
+    csrf_exempt_paths: StringList = ()
 {%- if cookiecutter.origin_registry == "database" %}
     database_url: str = "sqlite:///origins.db"
     cors_registry_refresh_seconds: PositiveFloat = 5.0
@@ -95,6 +106,23 @@ class Settings(BaseSettings):
     @classmethod
     def _read_max_age(cls, value: Any) -> int:
         return parse_max_age(value, "CORS_MAX_AGE")
+
+    @field_validator("csrf_protection", mode="wrap")
+    @classmethod
+    def _read_switch(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        try:
+            return handler(value)
+        except ValidationError:
+            raise PolicyError(
+                "CSRF_PROTECTION", str(value), "is not true or false", "Write true (the default) or false"
+            ) from None
+
+    @field_validator("csrf_exempt_paths", mode="before")
+    @classmethod
+    def _read_exempt_paths(cls, value: Any) -> Any:
+        paths = normalise_path_prefixes(value, "CSRF_EXEMPT_PATHS")
+        check_exempt_paths(paths, setting="CSRF_EXEMPT_PATHS", switch_setting="CSRF_PROTECTION")
+        return tuple(paths)
 
     @property
     def cors_policy(self) -> CorsPolicy:
