@@ -147,7 +147,7 @@ def test_refused_path_prefixes_name_the_setting(entry: str) -> None:
         ("/api", None),
         ("/api/partners", None),
         ("/", None),
-        ("/hooks/../admin", None),
+        ("/hooks/../account", None),
         ("/hooks/./x", None),
         ("/x/hooks", None),
         ("/hooks" + "/a" * 10_000, "/hooks"),

@@ -192,7 +192,7 @@ def test_a_refusal_is_logged_as_one_structured_line(caplog: pytest.LogCaptureFix
         ("CSRF_EXEMPT_PATHS", "hooks", "CSRF_EXEMPT_PATHS: 'hooks' does not start with '/'. Write '/hooks'"),
         ("CSRF_EXEMPT_PATHS", "/", "CSRF_EXEMPT_PATHS: '/' exempts every path"),
         ("CSRF_EXEMPT_PATHS", "/hooks/*", "CSRF_EXEMPT_PATHS: '/hooks/*' uses '*'"),
-        ("CSRF_EXEMPT_PATHS", "/a/../admin", "CSRF_EXEMPT_PATHS: '/a/../admin' has an empty, '.' or '..' segment"),
+        ("CSRF_EXEMPT_PATHS", "/a/../account", "CSRF_EXEMPT_PATHS: '/a/../account' has an empty, '.' or '..' segment"),
         (
             "CSRF_PROTECTION",
             "maybe",
