@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx2
 import pytest
 from fastapi import Request
 from fastapi.testclient import TestClient
@@ -34,7 +35,7 @@ class WriteService:
     client: TestClient
     writes: list[str] = field(default_factory=list)
 
-    def write(self, method: str = "POST", path: str = "/things", **headers: str) -> Any:
+    def write(self, method: str = "POST", path: str = "/things", **headers: str) -> httpx2.Response:
         return self.client.request(method, path, headers=headers, content=b"x=1")
 
 
