@@ -193,7 +193,12 @@ def test_a_refusal_is_logged_as_one_structured_line(caplog: pytest.LogCaptureFix
         ("CSRF_EXEMPT_PATHS", "hooks", "CSRF_EXEMPT_PATHS: 'hooks' does not start with '/'. Write '/hooks'"),
         ("CSRF_EXEMPT_PATHS", "/", "CSRF_EXEMPT_PATHS: '/' exempts every path"),
         ("CSRF_EXEMPT_PATHS", "/hooks/*", "CSRF_EXEMPT_PATHS: '/hooks/*' uses '*'"),
-        ("CSRF_EXEMPT_PATHS", "/a/../account", "CSRF_EXEMPT_PATHS: '/a/../account' has an empty, '.' or '..' segment"),
+        (
+            "CSRF_EXEMPT_PATHS",
+            "/a/../account",
+            "CSRF_EXEMPT_PATHS: '/a/../account' has an empty, '.' or '..' segment."
+            " Write the path it stands for: '/account'",
+        ),
         (
             "CSRF_PROTECTION",
             "maybe",

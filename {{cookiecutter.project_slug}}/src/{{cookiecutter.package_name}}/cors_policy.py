@@ -469,11 +469,22 @@ def normalise_path_prefix(entry: str, setting: str) -> str:
         )
     segments = path.rstrip("/").split("/")[1:]
     if any(segment in ("", ".", "..") for segment in segments):
-        canonical = "/" + "/".join(s for s in segments if s not in ("", "."))
+        resolved = _resolved(segments)
         raise PolicyError(
-            setting, entry, "has an empty, '.' or '..' segment", f"Write the path it stands for, such as '{canonical}'"
+            setting, entry, "has an empty, '.' or '..' segment", f"Write the path it stands for: '{resolved}'"
         )
     return path.rstrip("/") or "/"
+
+
+def _resolved(segments: list[str]) -> str:
+    """The path that segments with empty, ``.`` and ``..`` parts lead to."""
+    kept: list[str] = []
+    for segment in segments:
+        if segment == "..":
+            kept = kept[:-1]
+        elif segment not in ("", "."):
+            kept.append(segment)
+    return "/" + "/".join(kept)
 
 
 def normalise_path_prefixes(value: str | Iterable[str], setting: str) -> list[str]:
