@@ -202,7 +202,7 @@ def test_a_refusal_is_logged_as_one_structured_line(caplog: pytest.LogCaptureFix
         (
             "CSRF_PROTECTION",
             "maybe",
-            "CSRF_PROTECTION: 'maybe' is not true or false. Write true (the default) or false",
+            "CSRF_PROTECTION: 'maybe' is refused: Input should be a valid boolean",
         ),
     ],
 )

@@ -13,7 +13,8 @@ route runs. It needs no token, only headers every current browser sends:
 - without ``Sec-Fetch-Site`` (an old browser, or no browser at all), a request
   without ``Origin`` passes, and so does one whose ``Origin`` names the
   request's own ``Host``;
-- everything else, ``Origin: null`` included, is refused and logged.
+- everything else, ``Origin: null`` included, is refused and logged (rate-limited,
+  like refused preflights: see :mod:`.refusal_log`).
 
 It sits behind the CORS middleware, so a refusal still carries the CORS
 headers an allowed frontend needs to read the ``403``.
@@ -31,6 +32,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .cors_middleware import CORSFastAPI, CurrentMatcher, structured_line
 from .cors_policy import CorsPolicy, Environment, PathPrefixes
+from .refusal_log import RefusalLog
 
 logger = logging.getLogger("{{ cookiecutter.package_name }}")
 
@@ -166,12 +168,17 @@ def request_headers(raw_headers: Iterable[tuple[bytes, bytes]]) -> tuple[str | N
 
 
 class CrossOriginWriteProtection:
-    """The ASGI layer: asks :class:`WriteRules` about each unsafe request, answers a refusal with ``403``."""
+    """The ASGI layer: asks :class:`WriteRules` about each unsafe request, answers a refusal with ``403``.
+
+    Refusals share one :class:`RefusalLog` per application, so a flood of forged
+    requests costs at most a few log lines a second.
+    """
 
     def __init__(self, app: ASGIApp, rules: WriteRules, environment: Environment) -> None:
         self.app = app
         self.rules = rules
         self.environment = environment
+        self.refusal_log = RefusalLog(logger, "cross_origin_refusal")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
@@ -184,7 +191,7 @@ class CrossOriginWriteProtection:
             await self.app(scope, receive, send)
             return
         refusal = RefusedWrite(origin, sec_fetch_site, method, path, self.environment, decision.reason)
-        logger.warning(refusal.log_line(), extra={"cross_origin_refusal": refusal.fields()})
+        self.refusal_log.warning(refusal.log_line(), refusal.fields())
         await JSONResponse(REFUSED_BODY, status_code=403)(scope, receive, send)
 
 
