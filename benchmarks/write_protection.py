@@ -11,7 +11,8 @@ minute). It generates one service, then calls, with the harness of
 
 An unsafe request goes to ``/health``, which has no write route, so one that
 passes costs the router's ``405``; a refused one gets the layer's ``403``. A
-refusal is logged as in production, minus the handler's output (a null handler).
+refusal is logged as in production, through the rate-limited refusal log (so in
+this flood most refusals are counted, not written), minus the handler's output.
 """
 
 from __future__ import annotations
