@@ -8,11 +8,12 @@ exits non-zero and cookiecutter removes the whole project directory.
 The hook is deterministic, offline and idempotent (cruft runs it again on every
 update): it reads the rendered files, deletes the paths that belong to options
 not chosen, writes the deployment's CORS settings in the normalised form the
-service reads, and does nothing else.
+service reads, shortens overlong Kubernetes namespaces, and does nothing else.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import keyword
@@ -33,7 +34,7 @@ SLUG = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 OPTIONAL_PATHS: dict[tuple[str, str], list[str]] = {
     ("deploy", "kubernetes"): ["deploy"],
     ("ci", "github"): [".github"],
-    ("ci", "gitlab"): [".gitlab-ci.yml"],
+    ("ci", "gitlab"): [".gitlab-ci.yml", "renovate.json"],
     ("origin_registry", "database"): [
         f"src/{ANSWERS['package_name']}/origin_registry.py",
         f"src/{ANSWERS['package_name']}/admin.py",
@@ -48,6 +49,13 @@ OPTIONAL_PATHS: dict[tuple[str, str], list[str]] = {
 # configMapGenerator) get the CORS values in the form the service reads them.
 SETTINGS_FILES = "deploy/**/settings.env"
 TOKEN_SETTINGS = {"CORS_ALLOW_METHODS": "method", "CORS_ALLOW_HEADERS": "header", "CORS_EXPOSE_HEADERS": "header"}
+
+# Each kustomization's namespace (the slug and the environment) must be a DNS
+# label, at most 63 characters: a longer one keeps its start and ends with a
+# hash of the whole name, so two long names never shorten to the same label.
+KUSTOMIZATIONS = "deploy/**/kustomization.yaml"
+NAMESPACE_LINE = re.compile(r"^namespace: (\S+)$", re.MULTILINE)
+DNS_LABEL_LENGTH = 63
 
 
 class AnswerError(Exception):
@@ -136,6 +144,21 @@ def normalise_settings_files(policy: ModuleType) -> None:
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def dns_label(name: str) -> str:
+    if len(name) <= DNS_LABEL_LENGTH:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{name[: DNS_LABEL_LENGTH - len(digest) - 1].rstrip('-')}-{digest}"
+
+
+def fit_namespaces() -> None:
+    for path in sorted(Path().glob(KUSTOMIZATIONS)):
+        text = path.read_text(encoding="utf-8")
+        fitted = NAMESPACE_LINE.sub(lambda line: f"namespace: {dns_label(line[1])}", text)
+        if fitted != text:
+            path.write_text(fitted, encoding="utf-8")
+
+
 def replay_hint(answers: dict[str, Any]) -> str:
     template = answers.get("_template", "<template>")
     name = Path(answers.get("_repo_dir") or template).name.removesuffix(".git") or "<template directory name>"
@@ -159,6 +182,7 @@ def main() -> int:
         print(f"note: {note}")
     remove_unchosen_paths(ANSWERS)
     normalise_settings_files(policy)
+    fit_namespaces()
     return 0
 
 
