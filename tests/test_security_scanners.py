@@ -57,9 +57,14 @@ def documented_scans(project: Path) -> dict[str, list[str]]:
 
 
 def run_scanner(project: Path, name: str, arguments: list[str]) -> tuple[int, str]:
-    # checkov renders the overlays with this environment's kubectl.
-    path = {"PATH": f"{TOOLS}{os.pathsep}{os.environ.get('PATH', '')}"}
-    result = run(project, [scanner(name), *arguments], timeout=300, env=path)
+    environment = {
+        # checkov renders the overlays with this environment's kubectl.
+        "PATH": f"{TOOLS}{os.pathsep}{os.environ.get('PATH', '')}",
+        # One process: pytest-xdist already uses both cores, and checkov's forked
+        # workers can block on a full pipe once their parent is gone.
+        "CHECKOV_PARALLELIZATION_TYPE": "none",
+    }
+    result = run(project, [scanner(name), *arguments], timeout=300, env=environment)
     assert result.stdout.strip(), result.stderr
     return result.returncode, result.stdout
 
