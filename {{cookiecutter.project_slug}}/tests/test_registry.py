@@ -312,7 +312,9 @@ def locked(url: str) -> Iterator[None]:
 def test_a_locked_database_gets_503_while_the_last_snapshot_keeps_serving(
     sqlite_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    settings = Settings(database_url=sqlite_url, admin_token=BEARER, cors_registry_refresh_seconds=0.5)
+    settings = Settings(
+        database_url=sqlite_url, admin_token=BEARER, cors_registry_refresh_seconds=0.5, cors_allow_origins=(STATIC,)
+    )
     with caplog.at_level(logging.WARNING), TestClient(create_app(settings)) as client:
         client.post("/admin/origins", json={"origins": [NEW]}, headers=AUTH)
 
