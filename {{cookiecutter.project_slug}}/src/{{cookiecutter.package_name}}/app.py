@@ -13,6 +13,7 @@ from .cors_middleware import CORSFastAPI
 {% if cookiecutter.origin_registry == "database" -%}
 from .origin_registry import OriginRegistry
 {% endif -%}
+from .request_id import RequestIdMiddleware, add_request_id_to_access_log
 from .routes import router
 from .settings import Settings, load_cors_policy, load_settings
 
@@ -39,4 +40,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = CORSFastAPI(policy, lambda: matcher, title=TITLE, description=DESCRIPTION)
     app.include_router(router)
 {%- endif %}
+    app.add_front_middleware(RequestIdMiddleware)
+    add_request_id_to_access_log()
     return app

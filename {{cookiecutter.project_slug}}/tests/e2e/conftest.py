@@ -13,6 +13,7 @@ where they fail: CI must run them.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -23,7 +24,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -32,6 +33,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from ..answers import EXPOSED
 from .origins import ALLOWED, LOOKALIKE, OTHER_PORT
 from .service import REQUEST_LOG_PATH
 
@@ -87,11 +89,11 @@ class Api:
         return sum(r["method"] == method and r["path"] == "/e2e/echo" and r["origin"] == origin for r in seen)
 
 
-@pytest.fixture(scope="session")
-def api() -> Iterator[Api]:
-    """Run the service as in development, on a free loopback port chosen by uvicorn."""
+@contextlib.contextmanager
+def running_service(settings: Mapping[str, str]) -> Iterator[Api]:
+    """Run the service as in development, with ``settings`` added, on a free loopback port chosen by uvicorn."""
     command = [sys.executable, "-m", "uvicorn", "tests.e2e.service:create_e2e_app", "--factory", "--app-dir", "src"]
-    env = {**os.environ, "APP_ENV": "development"}
+    env = {**os.environ, "APP_ENV": "development", **settings}
     with tempfile.TemporaryFile("w+") as log:
         server = subprocess.Popen(
             [*command, "--host", "127.0.0.1", "--port", "0"], cwd=PROJECT, env=env, stdout=log, stderr=log
@@ -101,6 +103,29 @@ def api() -> Iterator[Api]:
         finally:
             server.terminate()
             server.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def api() -> Iterator[Api]:
+    """The service as configured: the answers, your ``CORS_*`` variables and ``.env``."""
+    with running_service({}) as service:
+        yield service
+
+
+@pytest.fixture(scope="session")
+def api_exposing_request_id() -> Iterator[Callable[[bool], Api]]:
+    """The service with ``X-Request-ID`` added to or removed from the exposed headers (each started once)."""
+    others = [name for name in EXPOSED if name.lower() != "x-request-id"]
+    services: dict[bool, Api] = {}
+    with contextlib.ExitStack() as stack:
+
+        def exposing(exposed: bool) -> Api:
+            if exposed not in services:
+                listed = [*others, "X-Request-ID"] if exposed else others
+                services[exposed] = stack.enter_context(running_service({"CORS_EXPOSE_HEADERS": ",".join(listed)}))
+            return services[exposed]
+
+        yield exposing
 
 
 def wait_for_start(server: subprocess.Popen[bytes], log: Any, timeout: float = 30) -> str:
@@ -159,6 +184,13 @@ class FrontendPage:
     def call_api(self, url: str, options: dict[str, Any]) -> dict[str, Any]:
         result: dict[str, Any] = self.page.evaluate("([url, options]) => callApi(url, options)", [url, options])
         return result
+
+    def call_api_seeing_the_response(self, url: str, options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        """:meth:`call_api`, and the headers of the response as the browser received it (the page may read fewer)."""
+        with self.page.expect_response(lambda r: r.url == url and r.request.method != "OPTIONS") as response:
+            result = self.call_api(url, options)
+        headers: dict[str, str] = response.value.headers
+        return result, headers
 
 
 @pytest.fixture
