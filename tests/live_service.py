@@ -37,7 +37,16 @@ def uvicorn_server(
     options, such as ``--ssl-certfile``.
     """
     command = [sys.executable, "-m", "uvicorn", app, "--app-dir", str(app_dir), "--host", "127.0.0.1", "--port", "0"]
-    command += ["--factory"] * factory + list(options)
+    with serving([*command, *["--factory"] * factory, *options], cwd=cwd, env=env, log=log) as url:
+        yield url
+
+
+@contextmanager
+def serving(command: Sequence[str], *, cwd: Path, env: Mapping[str, str], log: Path) -> Iterator[str]:
+    """Run a server command that serves through uvicorn, and yield its base URL once ``/health`` answers.
+
+    The command must bind 127.0.0.1 on a port uvicorn names in its start-up line (``--port 0``).
+    """
     with log.open("w") as output:
         server = subprocess.Popen(command, cwd=cwd, env=dict(env), stdout=output, stderr=output)
     try:
@@ -62,8 +71,11 @@ def wait_until_serving(server: subprocess.Popen[bytes], log: Path, timeout: floa
             raise RuntimeError(f"the server exited with {server.returncode}:\n{log.read_text()}")
         started = STARTED.search(log.read_text())
         if started:
-            httpx.get(f"{started[1]}/health", timeout=5, verify=False).raise_for_status()
-            return started[1]
+            try:
+                httpx.get(f"{started[1]}/health", timeout=5, verify=False).raise_for_status()
+                return started[1]
+            except httpx.TransportError:  # a reloader names the port before its worker serves
+                pass
         time.sleep(0.05)
     raise RuntimeError(f"the server did not start within {timeout} s:\n{log.read_text()}")
 

@@ -69,7 +69,7 @@ def test_ci_installs_then_runs_every_check_with_make(variant: tuple[Path, str]) 
 
     made = [m for c in commands for m in re.findall(r"^make (\w+)$", c)]
     assert set(made) <= make_targets(project)
-    assert made[0] == "install"
+    assert made[0] == "sync", "CI installs from uv.lock (make sync: uv lock --check, uv sync --locked)"
     assert set(made) >= CHECK_TARGETS
 
 
