@@ -26,6 +26,8 @@ from typing import Any
 ANSWERS: dict[str, Any] = json.loads(r"""{{ cookiecutter | tojson }}""")
 
 SLUG = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
+# A Backstage entity reference: [kind:][namespace/]name, as catalog-info.yaml's owner and system.
+ENTITY_REF = re.compile(r"(?:[A-Za-z]+:)?(?:[a-z0-9]+(?:-[a-z0-9]+)*/)?[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)*")
 
 # Which generated paths belong to which answer: a path is kept only when the
 # answer has the listed value. Paths are relative to the project directory.
@@ -71,6 +73,13 @@ def check_names(answers: dict[str, Any]) -> None:
             f"project_slug: {slug!r} is not a lowercase slug. Use lowercase letters, digits and single hyphens,"
             " starting with a letter, as in 'my-service'"
         )
+    for variable in ("owner", "system"):
+        value = answers[variable]
+        if (value or variable == "owner") and not (ENTITY_REF.fullmatch(value) and len(value) <= 200):
+            raise AnswerError(
+                f"{variable}: {value!r} is not a Backstage entity reference. Write a name such as 'platform-team'"
+                " or a reference such as 'group:default/platform-team'"
+            )
     if not package.isidentifier() or keyword.iskeyword(package) or package != package.lower():
         suggestion = re.sub(r"\W+", "_", package.lower()).strip("_") or "my_service"
         raise AnswerError(

@@ -53,7 +53,9 @@ def test_the_lock_check_fails_after_a_dependency_edit(locked: Path, tmp_path: Pa
     project = tmp_path / "edited"
     shutil.copytree(locked, project)
     pyproject = project / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text().replace('"fastapi>=0.160,<1",', '"fastapi>=0.160,<1",\n    "idna>=3,<4",'))
+    pyproject.write_text(
+        pyproject.read_text().replace('"fastapi>=0.160,<1",', '"fastapi>=0.160,<1",\n    "idna>=3,<4",')
+    )
 
     result = run_in(project, "uv", "lock", "--check")
 

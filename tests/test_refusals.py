@@ -35,6 +35,8 @@ REFUSED = [
     pytest.param("package_name", "my-service", "my_service", id="package-not-identifier"),
     pytest.param("package_name", "class", "identifier", id="package-is-keyword"),
     pytest.param("dev_origins", '["http://localhost:3000"', "JSON array", id="broken-json-list"),
+    pytest.param("owner", "platform team", "group:default/platform-team", id="owner-not-an-entity-ref"),
+    pytest.param("system", "default/team/x", "entity reference", id="system-not-an-entity-ref"),
 ]
 
 
