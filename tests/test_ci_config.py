@@ -94,7 +94,7 @@ def test_fresh_project_passes_its_pre_commit_hygiene_hooks(
         ("pre-commit", "validate-config", ".pre-commit-config.yaml"),
         ("trailing-whitespace-fixer", *every_file),
         ("end-of-file-fixer", *every_file),
-        ("check-yaml", *by_suffix[".yaml"], *by_suffix[".yml"]),
+        ("check-yaml", "--allow-multiple-documents", *by_suffix[".yaml"], *by_suffix[".yml"]),
         ("check-toml", *by_suffix[".toml"]),
     ]
     for check in checks:
