@@ -17,7 +17,7 @@ from .request_id import RequestIdMiddleware, add_request_id_to_access_log
 from .routes import router
 from .settings import Settings, load_cors_policy, load_settings
 
-TITLE = {{ cookiecutter.project_name | tojson }}
+TITLE = {{ cookiecutter.project_name | python_string }}
 DESCRIPTION = {{ cookiecutter.package_name }}.__doc__ or ""
 
 

@@ -19,7 +19,7 @@ PROGRAM = "{{ cookiecutter.package_name }}"
 
 
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog=PROGRAM, description="Manage {{ cookiecutter.project_name }}.")
+    root = argparse.ArgumentParser(prog=PROGRAM, description={{ ("Manage " ~ cookiecutter.project_name ~ ".") | python_string }})
     commands = root.add_subparsers(dest="group", required=True)
     origins = commands.add_parser("origins", help="the origins allowed from the database")
     actions = origins.add_subparsers(dest="action", required=True)
