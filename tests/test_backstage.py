@@ -3,12 +3,13 @@
 Both validate against Backstage's own JSON schemas, exported from its npm
 packages by ``make backstage-schemas`` (tools/backstage). The form's
 ``${{ ... }}`` expressions are rendered by Nunjucks, Backstage's template
-engine, as the scaffolder renders them (tools/backstage/render.cjs); and the
+engine, as the scaffolder renders them (tools/backstage/render.cjs). The
 template is generated the way its ``fetch:cookiecutter`` step does it: the
 fetched directory placed in ``{{cookiecutter and 'contents'}}``, the form's
-values written as cookiecutter.json, ``cookiecutter --no-input``, no hooks;
-then the template's ``fs:delete`` steps. The result must be the project the
-command line generates from the same answers.
+values merged into its cookiecutter.json beside it, then ``cookiecutter
+--no-input -o OUTPUT TEMPLATE``, here the ``cookiecutter`` of
+tools/backstage, which runs the fetched template with its hooks. The result
+must be the project the command line generates from the same answers.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,10 +28,9 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
-from cookiecutter.main import cookiecutter
 from referencing import Registry, Resource
 
-from .conftest import TEMPLATE, generate
+from .conftest import TEMPLATE, generate, run
 
 BACKSTAGE_TOOLS = TEMPLATE / "tools" / "backstage"
 FREE_TEXT = ["project_name", "description", "author_name", "author_email", "owner", "system"]
@@ -148,28 +150,31 @@ def as_the_action_reads(value: Any) -> Any:
     return value
 
 
-def fetch_cookiecutter(parameters: dict[str, Any], workspace: Path) -> Path:
-    """Run the template's steps up to publishing, as Backstage's scaffolder runs them."""
+def not_fetched(directory: str, names: list[str]) -> set[str]:
+    """The local environments and caches a fetch of the repository does not bring."""
+    return {n for n in names if n in {".git", ".venv", "node_modules", "build", ".hypothesis"} or n.endswith("cache")}
+
+
+def fetch_cookiecutter(parameters: dict[str, Any], workspace: Path) -> subprocess.CompletedProcess[str]:
+    """Run the template's fetch step as Backstage's fetch:cookiecutter does; the project lands in workspace/result."""
     steps = render(scaffolder_template()["spec"]["steps"], parameters)  # later steps' outputs render empty
     [fetch] = [step for step in steps if step["action"] == "fetch:cookiecutter"]
-    step_input = fetch["input"]
     template_dir = workspace / "template"
     contents = template_dir / "{{cookiecutter and 'contents'}}"
-    shutil.copytree(TEMPLATE / step_input["url"], contents)
+    shutil.copytree(TEMPLATE / fetch["input"]["url"], contents, ignore=not_fetched)
     defaults = contents / "cookiecutter.json"
     context = json.loads(defaults.read_text()) if defaults.is_file() else {}
-    context |= {name: as_the_action_reads(v) for name, v in step_input["values"].items() if v is not None}
+    context |= {name: as_the_action_reads(v) for name, v in fetch["input"]["values"].items() if v is not None}
     (template_dir / "cookiecutter.json").write_text(json.dumps(context), encoding="utf-8")
     intermediate = workspace / "intermediate"
-    cookiecutter(str(template_dir), no_input=True, output_dir=str(intermediate))
-    [generated] = intermediate.iterdir()
-    result = generated.rename(workspace / "result")
-    for step in steps[steps.index(fetch) + 1 :]:
-        if step["action"] == "fs:delete" and step.get("if", True):
-            for relative in step["input"]["files"]:
-                path = result / relative
-                shutil.rmtree(path) if path.is_dir() else path.unlink()
-    return result
+    intermediate.mkdir()
+    command = [sys.executable, str(BACKSTAGE_TOOLS / "cookiecutter"), "--no-input", "-o", str(intermediate)]
+    ran = run(workspace, [*command, str(template_dir), "--verbose"], env=dict(os.environ))
+    generated = list(intermediate.iterdir())
+    if ran.returncode == 0:
+        assert len(generated) == 1, "cookiecutter leaves exactly one directory, which the action moves"
+        generated[0].rename(workspace / "result")
+    return ran
 
 
 def files_of(project: Path) -> dict[str, bytes]:
@@ -183,7 +188,9 @@ def rendered_both_ways(
     answers = form_defaults() | RENDERED[request.param]
     parameters = answers | {"repoUrl": "github.com?owner=acme&repo=service"}
     workspace = tmp_path_factory.mktemp(f"backstage-{request.param}")
-    yield fetch_cookiecutter(parameters, workspace), generate(workspace / "cli", answers)
+    ran = fetch_cookiecutter(parameters, workspace)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    yield workspace / "result", generate(workspace / "cli", {k: v for k, v in answers.items() if v is not None})
 
 
 def test_template_yaml_is_a_valid_backstage_template(schemas: Registry[Any]) -> None:
@@ -235,7 +242,6 @@ def test_the_form_mirrors_cookiecutter_json() -> None:
         json.loads((TEMPLATE / "cookiecutter.json").read_text())["__prompts__"],
     )
     fields = {name: field for page in pages() for name, field in page["properties"].items() if name != "repoUrl"}
-    derived = answers_derived_by_cookiecutter()
 
     assert list(fields) == list(questions)
     for name, default in questions.items():
@@ -243,20 +249,12 @@ def test_the_form_mirrors_cookiecutter_json() -> None:
         if isinstance(default, list):
             assert (field["enum"], field["default"], field["title"]) == (default, default[0], prompt["__prompt__"])
             assert field["enumNames"] == [prompt[option] for option in default]
+        elif "{{" in str(default):  # computed from another answer: left out, cookiecutter computes it
+            assert ("default" not in field, field["title"]) == (True, prompt), name
         else:
-            assert (field["default"], field["title"]) == (derived[name], prompt), name
+            assert (field["default"], field["title"]) == (default, prompt), name
     values = scaffolder_template()["spec"]["steps"][0]["input"]["values"]
     assert list(values) == list(questions), "every answer is passed to cookiecutter"
-
-
-def answers_derived_by_cookiecutter() -> dict[str, Any]:
-    """cookiecutter.json's defaults as cookiecutter evaluates them with no input (slug and package from the name)."""
-    from cookiecutter.generate import generate_context
-    from cookiecutter.prompt import prompt_for_config
-
-    context = generate_context(str(TEMPLATE / "cookiecutter.json"))
-    answers: dict[str, Any] = prompt_for_config(context, no_input=True)
-    return answers
 
 
 def test_every_default_passes_the_form() -> None:
@@ -266,7 +264,7 @@ def test_every_default_passes_the_form() -> None:
 @pytest.mark.parametrize("field", FREE_TEXT)
 @pytest.mark.parametrize("syntax", TEMPLATE_SYNTAX)
 def test_the_form_refuses_template_syntax_in_every_free_text_field(field: str, syntax: str) -> None:
-    value = f"{form_defaults()[field]}{syntax}"
+    value = f"{form_defaults().get(field, 'my-service')}{syntax}"
 
     assert form_errors({field: value}) != [], f"{field} accepts {value!r}, which cookiecutter would run as Jinja"
 
@@ -286,3 +284,13 @@ def test_every_free_text_field_has_a_pattern() -> None:
 
     assert set(text_fields) == set(FREE_TEXT)
     assert [name for name, field in text_fields.items() if "pattern" not in field] == []
+
+
+def test_a_refused_answer_stops_the_step_with_the_hooks_message(tmp_path: Path) -> None:
+    parameters = form_defaults() | {"repoUrl": "github.com?owner=acme&repo=service", "prod_origins": "https://*.co.uk"}
+
+    ran = fetch_cookiecutter(parameters, tmp_path)
+
+    assert ran.returncode != 0
+    assert "error: prod_origins: 'https://*.co.uk'" in ran.stderr, ran.stderr
+    assert list((tmp_path / "intermediate").iterdir()) == [], "nothing for the action to publish"
