@@ -62,6 +62,8 @@ DEPENDENCY_IMPORT_NAMES = frozenset(
         "idna",
         "iniconfig",
         "librt",
+        "markdown_it",
+        "mdurl",
         "mypy",
         "mypy_extensions",
         "mypyc",
@@ -83,11 +85,15 @@ DEPENDENCY_IMPORT_NAMES = frozenset(
         "pygments",
         "pytest",
         "python_discovery",
+        "rich",
+        "rich_toolkit",
         "ruff",
+        "shellingham",
         "sniffio",
         "sqlalchemy",
         "starlette",
         "truststore",
+        "typer",
         "typing_extensions",
         "typing_inspection",
         "uvicorn",
@@ -134,7 +140,7 @@ def check_names(answers: Mapping[str, Any]) -> None:
 def check_catalog_references(answers: Mapping[str, Any]) -> None:
     for variable in ("owner", "system"):
         value = answers[variable]
-        if isinstance(value, str) and (value == "" and variable == "system" or ENTITY_REF.fullmatch(value)):
+        if isinstance(value, str) and ((value == "" and variable == "system") or ENTITY_REF.fullmatch(value)):
             continue
         raise AnswerError(
             f"{variable}: {value!r} is not a Backstage entity reference. Write a name such as 'platform-team'"
