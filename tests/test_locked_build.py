@@ -121,10 +121,11 @@ def test_fastapi_cli_serves_the_entrypoint_from_pyproject(
 def test_the_uv_pin_is_the_released_uv_this_environment_installed(
     generated: Callable[[str, Mapping[str, Any]], Path],
 ) -> None:
-    """The Dockerfile's and the CI files' uv version is one PyPI serves: the one requirements.txt installed."""
-    project = generated("defaults", {})
+    """The uv of the Dockerfile and both CI files is a released one: the version requirements.txt installed."""
+    project, gitlab = generated("defaults", {}), generated("gitlab-ci", {"ci": "gitlab", "deploy": "none"})
     installed = run(project, [sys.executable, "-m", "uv", "--version"]).stdout.split()[1]
     texts = [(project / name).read_text() for name in ("Dockerfile", ".github/workflows/ci.yml")]
+    texts.append((gitlab / ".gitlab-ci.yml").read_text())
 
     pins = {pin for text in texts for pin in re.findall(r"uv(?:==|:)(\d+\.\d+\.\d+)", text)}
 
