@@ -38,7 +38,7 @@ from .origins import ALLOWED, LOOKALIKE, OTHER_PORT
 from .service import REQUEST_LOG_PATH
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, Page, Response
 
 PROJECT = Path(__file__).resolve().parents[2]
 FRONTEND = Path(__file__).with_name("frontend")
@@ -90,10 +90,10 @@ class Api:
 
 
 @contextlib.contextmanager
-def running_service(settings: Mapping[str, str]) -> Iterator[Api]:
-    """Run the service as in development, with ``settings`` added, on a free loopback port chosen by uvicorn."""
+def running_service(environment: Mapping[str, str], settings: Mapping[str, str]) -> Iterator[Api]:
+    """Run the service as in development, in ``environment`` with ``settings`` added, on a free loopback port."""
     command = [sys.executable, "-m", "uvicorn", "tests.e2e.service:create_e2e_app", "--factory", "--app-dir", "src"]
-    env = {**os.environ, "APP_ENV": "development", **settings}
+    env = {**environment, "APP_ENV": "development", **settings}
     with tempfile.TemporaryFile("w+") as log:
         server = subprocess.Popen(
             [*command, "--host", "127.0.0.1", "--port", "0"], cwd=PROJECT, env=env, stdout=log, stderr=log
@@ -108,7 +108,7 @@ def running_service(settings: Mapping[str, str]) -> Iterator[Api]:
 @pytest.fixture(scope="session")
 def api() -> Iterator[Api]:
     """The service as configured: the answers, your ``CORS_*`` variables and ``.env``."""
-    with running_service({}) as service:
+    with running_service(os.environ, {}) as service:
         yield service
 
 
@@ -116,13 +116,14 @@ def api() -> Iterator[Api]:
 def api_exposing_request_id() -> Iterator[Callable[[bool], Api]]:
     """The service with ``X-Request-ID`` added to or removed from the exposed headers (each started once)."""
     others = [name for name in EXPOSED if name.lower() != "x-request-id"]
+    environment = dict(os.environ)  # as the session starts: each test runs with CORS_* removed
     services: dict[bool, Api] = {}
     with contextlib.ExitStack() as stack:
 
         def exposing(exposed: bool) -> Api:
             if exposed not in services:
-                listed = [*others, "X-Request-ID"] if exposed else others
-                services[exposed] = stack.enter_context(running_service({"CORS_EXPOSE_HEADERS": ",".join(listed)}))
+                listed = {"CORS_EXPOSE_HEADERS": ",".join([*others, "X-Request-ID"] if exposed else others)}
+                services[exposed] = stack.enter_context(running_service(environment, listed))
             return services[exposed]
 
         yield exposing
@@ -186,10 +187,22 @@ class FrontendPage:
         return result
 
     def call_api_seeing_the_response(self, url: str, options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-        """:meth:`call_api`, and the headers of the response as the browser received it (the page may read fewer)."""
-        with self.page.expect_response(lambda r: r.url == url and r.request.method != "OPTIONS") as response:
+        """:meth:`call_api`, and the headers of the response as the browser received it (the page may read fewer).
+
+        The headers are empty when no response came (a refused preflight stops the request).
+        """
+        received: list[Response] = []
+
+        def record(response: Response) -> None:
+            if response.url == url and response.request.method != "OPTIONS":
+                received.append(response)
+
+        self.page.on("response", record)
+        try:
             result = self.call_api(url, options)
-        headers: dict[str, str] = response.value.headers
+        finally:
+            self.page.remove_listener("response", record)
+        headers: dict[str, str] = received[0].headers if received else {}
         return result, headers
 
 
