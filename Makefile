@@ -5,6 +5,8 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# The security scanners (checkov, zizmor) live apart: checkov's pins clash with requirements.txt.
+SCANNERS := .venv-scanners
 
 # The tests drive real programs from Debian's packages: Chromium for the browser
 # tests (never a browser download), PostgreSQL for the origin registry, openssl
@@ -18,6 +20,12 @@ $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(SCANNERS)/bin/.installed: requirements-scanners.txt
+	$(PYTHON) -m venv $(SCANNERS)
+	$(SCANNERS)/bin/python -m pip install --quiet --upgrade pip
+	$(SCANNERS)/bin/python -m pip install --quiet -r requirements-scanners.txt
 	touch $@
 
 demo: $(BIN)/.installed
@@ -44,7 +52,7 @@ $(BACKSTAGE)/schemas/.exported: $(BACKSTAGE)/package-lock.json $(BACKSTAGE)/expo
 
 backstage-schemas: $(BACKSTAGE)/schemas/.exported
 
-test: $(BIN)/.installed system-packages backstage-schemas
+test: $(BIN)/.installed $(SCANNERS)/bin/.installed system-packages backstage-schemas
 	$(BIN)/python -m pytest -n 2
 
 bench: $(BIN)/.installed
@@ -55,4 +63,4 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff check hooks tests benchmarks && $(BIN)/ruff format --check hooks tests benchmarks
 
 clean:
-	rm -rf build $(VENV) $(BACKSTAGE)/node_modules $(BACKSTAGE)/schemas
+	rm -rf build $(VENV) $(SCANNERS) $(BACKSTAGE)/node_modules $(BACKSTAGE)/schemas

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import sqlite3
 import subprocess
 import sys
 import tomllib
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from {{ cookiecutter.package_name }}.cli import main
+from {{ cookiecutter.package_name }}.cli import PROGRAM, main
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -104,3 +105,37 @@ def test_the_console_script_runs_this_command() -> None:
     module, _, function = scripts["{{ cookiecutter.package_name }}"].partition(":")
 
     assert getattr(importlib.import_module(module), function) is main
+
+
+@pytest.mark.parametrize("action", [("add", "https://a.example.com"), ("remove", "https://a.example.com"), ("list",)])
+def test_a_locked_database_is_one_line_and_a_failure(
+    monkeypatch: pytest.MonkeyPatch, origins: Run, tmp_path: Path, action: tuple[str, ...]
+) -> None:
+    database = tmp_path / "locked.db"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{database}?timeout=0.1")
+    assert origins("add", "https://b.example.com")[0] == 0
+    holder = sqlite3.connect(database, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        status, output, error = origins(*action)
+    finally:
+        holder.close()
+
+    assert status == 1
+    assert output == ""
+    assert error.count("\n") == 1
+    assert error.startswith(f"{PROGRAM}: nothing was changed: DATABASE_URL: ")
+    assert "database is locked" in error
+    assert origins("list")[1] == "https://b.example.com\n"
+
+
+def test_a_database_in_a_missing_directory_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, origins: Run, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'missing' / 'origins.db'}")
+
+    status, _, error = origins("list")
+
+    assert status == 1
+    assert error.count("\n") == 1
+    assert "unable to open database file" in error

@@ -12,7 +12,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from .origin_registry import OriginStore, RefusedOriginsError, canonical_origins, check_new_origins
+from .origin_registry import (
+    OriginStore,
+    RefusedOriginsError,
+    RegistryUnavailableError,
+    canonical_origins,
+    check_new_origins,
+)
 from .settings import ConfigurationError, load_cors_policy, load_settings
 
 PROGRAM = "{{ cookiecutter.package_name }}"
@@ -54,6 +60,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         lines = run(arguments.action, getattr(arguments, "origins", ()))
     except (ConfigurationError, RefusedOriginsError) as error:
         print(f"{PROGRAM}: refused, nothing was changed: {error}", file=sys.stderr)
+        return 1
+    except RegistryUnavailableError as error:
+        print(f"{PROGRAM}: nothing was changed: {error}", file=sys.stderr)
         return 1
     for line in lines:
         print(line)
