@@ -17,8 +17,8 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .cors_policy import CorsPolicy, Environment, OriginMatcher
-from .request_id import current_request_id
 from .refusal_log import RefusalLog
+from .request_id import current_request_id
 
 logger = logging.getLogger("{{ cookiecutter.package_name }}")
 
