@@ -10,10 +10,11 @@ SCANNERS := .venv-scanners
 
 # The tests drive real programs from Debian's packages: Chromium for the browser
 # tests (never a browser download), PostgreSQL for the origin registry, openssl
-# for the scanner's https server. `make test` installs the missing ones.
+# for the scanner's https server, npm (and Node.js) for Backstage's schemas.
+# `make test` installs the missing ones.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: demo test bench lint clean system-packages
+.PHONY: demo test bench lint clean system-packages backstage-schemas
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -36,12 +37,22 @@ system-packages:
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	command -v openssl > /dev/null || missing="$$missing openssl"; \
 	ls /usr/lib/postgresql/*/bin/pg_ctl > /dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v npm > /dev/null || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages the tests need:$$missing"; \
 		$(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y $$missing; \
 	fi
 
-test: $(BIN)/.installed $(SCANNERS)/bin/.installed system-packages
+# Backstage's own JSON schemas (catalog entities, scaffolder templates), from its
+# npm packages as tools/backstage/package-lock.json pins them, for tests/test_backstage.py.
+BACKSTAGE := tools/backstage
+$(BACKSTAGE)/schemas/.exported: $(BACKSTAGE)/package-lock.json $(BACKSTAGE)/export-schemas.cjs
+	cd $(BACKSTAGE) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error && node export-schemas.cjs
+	touch $@
+
+backstage-schemas: $(BACKSTAGE)/schemas/.exported
+
+test: $(BIN)/.installed $(SCANNERS)/bin/.installed system-packages backstage-schemas
 	$(BIN)/python -m pytest -n 2
 
 bench: $(BIN)/.installed
@@ -52,4 +63,4 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff check hooks tests benchmarks && $(BIN)/ruff format --check hooks tests benchmarks
 
 clean:
-	rm -rf build $(VENV) $(SCANNERS)
+	rm -rf build $(VENV) $(SCANNERS) $(BACKSTAGE)/node_modules $(BACKSTAGE)/schemas

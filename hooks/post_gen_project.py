@@ -17,6 +17,7 @@ Kubernetes namespaces. The hook is deterministic, offline and idempotent
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import importlib.util
 import json
@@ -51,6 +52,8 @@ HOOK_RENDERED = (
     "deploy/kubernetes/README.md",
     "deploy/kubernetes/*/settings.env",
     "deploy/kubernetes/overlays/*/settings.env",
+    "catalog-info.yaml",
+    "openapi.json",
 )
 
 # Which generated paths belong to which answer: a path is kept only when the
@@ -159,6 +162,13 @@ def python_docstring(text: str, width: int = 100) -> str:
     return "\n".join(textwrap.wrap(python_text(text), width, break_long_words=False, break_on_hyphens=False))
 
 
+def docstring_value(text: str) -> str:
+    """The text Python reads from the package docstring that :func:`python_docstring` writes (``__doc__``)."""
+    value = ast.literal_eval(f'"""{python_docstring(text)}"""')
+    assert isinstance(value, str)
+    return value
+
+
 def toml_string(text: str) -> str:
     """A TOML basic string: JSON's escapes are a subset of TOML's, and non-ASCII stays readable."""
     return json.dumps(text, ensure_ascii=False)
@@ -188,6 +198,8 @@ def markdown_code(text: str) -> str:
 FILTERS: dict[str, Callable[..., str]] = {
     "python_string": python_string,
     "python_docstring": python_docstring,
+    "docstring_value": docstring_value,
+    "json_string": json.dumps,
     "toml_string": toml_string,
     "yaml_string": yaml_string,
     "markdown_text": markdown_text,

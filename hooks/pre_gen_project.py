@@ -30,6 +30,8 @@ MAX_SLUG_LENGTH = 63
 """Kubernetes names its objects after the slug: a DNS label holds at most 63 characters."""
 MAX_NAME_LENGTH = 100
 """The longest ``project_name`` as Python source (a character outside ASCII counts as its escape)."""
+ENTITY_REF = re.compile(r"(?:[A-Za-z]+:)?(?:[a-z0-9]+(?:-[a-z0-9]+)*/)?[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)*")
+"""A Backstage entity reference, ``[kind:][namespace/]name``: catalog-info.yaml's owner and system."""
 
 # Import names of the generated service's dependencies (runtime, dev, e2e, postgresql
 # extras, with their own dependencies): a package of that name would shadow them.
@@ -60,6 +62,8 @@ DEPENDENCY_IMPORT_NAMES = frozenset(
         "idna",
         "iniconfig",
         "librt",
+        "markdown_it",
+        "mdurl",
         "mypy",
         "mypy_extensions",
         "mypyc",
@@ -81,11 +85,15 @@ DEPENDENCY_IMPORT_NAMES = frozenset(
         "pygments",
         "pytest",
         "python_discovery",
+        "rich",
+        "rich_toolkit",
         "ruff",
+        "shellingham",
         "sniffio",
         "sqlalchemy",
         "starlette",
         "truststore",
+        "typer",
         "typing_extensions",
         "typing_inspection",
         "uvicorn",
@@ -126,6 +134,17 @@ def check_names(answers: Mapping[str, Any]) -> None:
         raise AnswerError(
             f"package_name: {package!r} would shadow {origin} module of that name."
             f" Write a name of your own, such as {slug.replace('-', '_') + '_service'!r}"
+        )
+
+
+def check_catalog_references(answers: Mapping[str, Any]) -> None:
+    for variable in ("owner", "system"):
+        value = answers[variable]
+        if isinstance(value, str) and ((value == "" and variable == "system") or ENTITY_REF.fullmatch(value)):
+            continue
+        raise AnswerError(
+            f"{variable}: {value!r} is not a Backstage entity reference. Write a name such as 'platform-team'"
+            " or a reference such as 'group:default/platform-team'"
         )
 
 
@@ -240,6 +259,7 @@ def main(answers: Mapping[str, Any]) -> int:
     try:
         check_names(answers)
         check_free_text(answers)
+        check_catalog_references(answers)
         check_cors(answers)
     except ValueError as refused:
         print(f"error: {refused}", file=sys.stderr)

@@ -36,7 +36,17 @@ def uvicorn_server(
     line; the server's output goes to ``log``. ``options`` are more uvicorn
     options, such as ``--ssl-certfile``.
     """
-    server = start(uvicorn_command(app, app_dir, factory, options), cwd=cwd, env=env, log=log)
+    with serving(uvicorn_command(app, app_dir, factory, options), cwd=cwd, env=env, log=log) as url:
+        yield url
+
+
+@contextmanager
+def serving(command: Sequence[str], *, cwd: Path, env: Mapping[str, str], log: Path) -> Iterator[str]:
+    """Run a server command that serves through uvicorn, and yield its base URL once ``/health`` answers.
+
+    The command must bind 127.0.0.1 on a port uvicorn names in its start-up line (``--port 0``).
+    """
+    server = start(list(command), cwd=cwd, env=env, log=log)
     try:
         yield wait_until_serving(server, log)
     finally:
@@ -75,8 +85,11 @@ def wait_until_serving(server: subprocess.Popen[bytes], log: Path, timeout: floa
             raise RuntimeError(f"the server exited with {server.returncode}:\n{log.read_text()}")
         started = STARTED.search(log.read_text())
         if started:
-            httpx.get(f"{started[1]}/health", timeout=5, verify=False).raise_for_status()
-            return started[1]
+            try:
+                httpx.get(f"{started[1]}/health", timeout=5, verify=False).raise_for_status()
+                return started[1]
+            except httpx.TransportError:  # a reloader names the port before its worker serves
+                pass
         time.sleep(0.05)
     raise RuntimeError(f"the server did not start within {timeout} s:\n{log.read_text()}")
 

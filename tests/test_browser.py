@@ -26,6 +26,8 @@ ALLOWED_ORIGIN_TESTS = {
     "test_the_allowed_origin_reads_the_json",
     "test_only_exposed_response_headers_are_readable",
     "test_a_preflight_answer_is_cached_for_max_age",
+    "test_the_request_id_is_readable_only_when_exposed[exposed]",
+    "test_the_request_id_is_readable_only_when_exposed[not-exposed]",
     "test_the_allowed_frontend_writes_with_fetch",
 }
 FORGED_WRITE_TESTS = {

@@ -54,6 +54,8 @@ REFUSED = [
     pytest.param("description", "first line\nsecond line", "one line", id="description-with-newline"),
     pytest.param("project_name", "Tab\there", "one line", id="name-with-tab"),
     pytest.param("description", "   ", "empty", id="description-empty"),
+    pytest.param("owner", "platform team", "group:default/platform-team", id="owner-not-an-entity-ref"),
+    pytest.param("system", "default/team/x", "entity reference", id="system-not-an-entity-ref"),
 ]
 
 

@@ -13,6 +13,7 @@ from .conftest import ClientFactory
 
 LOGGER = "{{ cookiecutter.package_name }}"
 ALLOWED = "https://app.example.com"
+REQUEST_ID = "preflight-7f3a"
 
 
 @pytest.fixture
@@ -27,7 +28,7 @@ def client(client_for: ClientFactory) -> TestClient:
 
 
 def preflight(client: TestClient, origin: str, method: str, headers: str | None = None) -> tuple[int, str]:
-    request_headers = {"Origin": origin, "Access-Control-Request-Method": method}
+    request_headers = {"Origin": origin, "Access-Control-Request-Method": method, "X-Request-ID": REQUEST_ID}
     if headers is not None:
         request_headers["Access-Control-Request-Headers"] = headers
     response = client.options("/health", headers=request_headers)
@@ -47,6 +48,7 @@ def test_a_refused_origin_is_logged_as_one_line(client: TestClient, caplog: pyte
     assert record.getMessage() == (
         'CORS preflight refused: origin="https://app.example.com.evil.test" method="GET" headers="authorization"'
         ' environment="staging" refused="origin not in CORS_ALLOW_ORIGINS for APP_ENV=staging"'
+        f' request_id="{REQUEST_ID}"'
     )
 
 
@@ -63,6 +65,7 @@ def test_a_refused_method_and_header_name_the_values_and_settings(
         "headers": "Authorization, X-Tenant",
         "environment": "staging",
         "refused": "method DELETE not in CORS_ALLOW_METHODS; headers x-tenant not in CORS_ALLOW_HEADERS",
+        "request_id": REQUEST_ID,
     }
 
 

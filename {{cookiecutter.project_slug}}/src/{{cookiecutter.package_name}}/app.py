@@ -14,6 +14,7 @@ from .cross_origin_writes import protect_writes
 {% if cookiecutter.origin_registry == "database" -%}
 from .origin_registry import OriginRegistry
 {% endif -%}
+from .request_id import RequestIdMiddleware, add_request_id_to_access_log
 from .routes import router
 from .settings import Settings, load_cors_policy, load_settings
 
@@ -41,4 +42,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(router)
 {%- endif %}
     protect_writes(app, policy, enabled=settings.csrf_protection, exempt_paths=settings.csrf_exempt_paths)
+    app.add_front_middleware(RequestIdMiddleware)
+    add_request_id_to_access_log()
     return app

@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .cors_policy import CorsPolicy, Environment, OriginMatcher
 from .refusal_log import RefusalLog
+from .request_id import current_request_id
 
 logger = logging.getLogger("{{ cookiecutter.package_name }}")
 
@@ -163,6 +164,7 @@ class PolicyCORSMiddleware(CORSMiddleware):
             headers=request_headers.get("access-control-request-headers", ""),
             environment=self.environment,
             rules=tuple(self.refused_rules(request_headers)),
+            request_id=current_request_id() or "",
         )
         self.refusal_log.warning(refusal.log_line(), refusal.fields())
 
@@ -193,6 +195,7 @@ class RefusedPreflight:
     headers: str
     environment: Environment
     rules: tuple[str, ...]
+    request_id: str
 
     def fields(self) -> dict[str, str]:
         return {
@@ -201,6 +204,7 @@ class RefusedPreflight:
             "headers": self.headers,
             "environment": str(self.environment),
             "refused": "; ".join(self.rules),
+            "request_id": self.request_id,
         }
 
     def log_line(self) -> str:
@@ -252,9 +256,14 @@ class CORSFastAPI(FastAPI):
         super().__init__(**options)
         self.add_exception_handler(Exception, internal_error)
         self.cors = PolicyCORSMiddleware(super().__call__, policy, current_matcher)
+        self.front: ASGIApp = self.cors
+
+    def add_front_middleware(self, middleware: Callable[[ASGIApp], ASGIApp]) -> None:
+        """Put ``middleware`` in front of CORS too: it sees every request and response, preflights included."""
+        self.front = middleware(self.front)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.cors(scope, receive, send)
+        await self.front(scope, receive, send)
 
 
 async def internal_error(request: Request, exc: Exception) -> JSONResponse:

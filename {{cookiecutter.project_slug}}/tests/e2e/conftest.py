@@ -13,6 +13,7 @@ where they fail: CI must run them.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -23,7 +24,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -32,11 +33,12 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from ..answers import EXPOSED
 from .origins import ALLOWED, LOOKALIKE, OTHER_PORT
 from .service import REQUEST_LOG_PATH, WRITES_PATH
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, Page, Response
 
 PROJECT = Path(__file__).resolve().parents[2]
 FRONTEND = Path(__file__).with_name("frontend")
@@ -95,11 +97,11 @@ class Api:
         return seen
 
 
-@pytest.fixture(scope="session")
-def api() -> Iterator[Api]:
-    """Run the service as in development, on a free loopback port chosen by uvicorn."""
+@contextlib.contextmanager
+def running_service(environment: Mapping[str, str], settings: Mapping[str, str]) -> Iterator[Api]:
+    """Run the service as in development, in ``environment`` with ``settings`` added, on a free loopback port."""
     command = [sys.executable, "-m", "uvicorn", "tests.e2e.service:create_e2e_app", "--factory", "--app-dir", "src"]
-    env = {**os.environ, "APP_ENV": "development"}
+    env = {**environment, "APP_ENV": "development", **settings}
     with tempfile.TemporaryFile("w+") as log:
         server = subprocess.Popen(
             [*command, "--host", "127.0.0.1", "--port", "0"], cwd=PROJECT, env=env, stdout=log, stderr=log
@@ -109,6 +111,30 @@ def api() -> Iterator[Api]:
         finally:
             server.terminate()
             server.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def api() -> Iterator[Api]:
+    """The service as configured: the answers, your ``CORS_*`` variables and ``.env``."""
+    with running_service(os.environ, {}) as service:
+        yield service
+
+
+@pytest.fixture(scope="session")
+def api_exposing_request_id() -> Iterator[Callable[[bool], Api]]:
+    """The service with ``X-Request-ID`` added to or removed from the exposed headers (each started once)."""
+    others = [name for name in EXPOSED if name.lower() != "x-request-id"]
+    environment = dict(os.environ)  # as the session starts: each test runs with CORS_* removed
+    services: dict[bool, Api] = {}
+    with contextlib.ExitStack() as stack:
+
+        def exposing(exposed: bool) -> Api:
+            if exposed not in services:
+                listed = {"CORS_EXPOSE_HEADERS": ",".join([*others, "X-Request-ID"] if exposed else others)}
+                services[exposed] = stack.enter_context(running_service(environment, listed))
+            return services[exposed]
+
+        yield exposing
 
 
 def wait_for_start(server: subprocess.Popen[bytes], log: Any, timeout: float = 30) -> str:
@@ -167,6 +193,25 @@ class FrontendPage:
     def call_api(self, url: str, options: dict[str, Any]) -> dict[str, Any]:
         result: dict[str, Any] = self.page.evaluate("([url, options]) => callApi(url, options)", [url, options])
         return result
+
+    def call_api_seeing_the_response(self, url: str, options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        """:meth:`call_api`, and the headers of the response as the browser received it (the page may read fewer).
+
+        The headers are empty when no response came (a refused preflight stops the request).
+        """
+        received: list[Response] = []
+
+        def record(response: Response) -> None:
+            if response.url == url and response.request.method != "OPTIONS":
+                received.append(response)
+
+        self.page.on("response", record)
+        try:
+            result = self.call_api(url, options)
+        finally:
+            self.page.remove_listener("response", record)
+        headers: dict[str, str] = received[0].headers if received else {}
+        return result, headers
 
     def submit_form(self, url: str, fields: dict[str, str]) -> int:
         """Post a form from this page to ``url``; the status of the answer the browser navigates to."""

@@ -3,7 +3,7 @@
 ``uvicorn tests.e2e.service:create_e2e_app --factory`` builds it with
 :func:`~{{ cookiecutter.package_name }}.app.create_app`, so settings, ``.env`` and the CORS
 middleware are the real ones. It adds a route that sets response headers
-(one listed in ``CORS_EXPOSE_HEADERS`` and one not), a write route that
+(those listed in ``CORS_EXPOSE_HEADERS`` and one not), a write route that
 records each request reaching it, and a log of every request the server
 received, so a test can count the browser's preflights and its writes.
 """
@@ -20,6 +20,8 @@ from {{ cookiecutter.package_name }}.app import create_app
 from ..answers import EXPOSED, HEADERS
 
 HIDDEN_HEADER = "X-E2E-Not-Exposed"
+SET_BY_ECHO = [name for name in EXPOSED if name.lower() != "x-request-id"]
+"""The exposed headers the echo route sets; X-Request-ID is the service's own."""
 REQUEST_LOG_PATH = "/e2e/requests"
 WRITE_PATH = "/e2e/write"
 WRITES_PATH = "/e2e/writes"
@@ -51,7 +53,7 @@ def create_e2e_app() -> RequestLog:
     @app.get("/e2e/echo")
     async def echo(request: Request, response: Response) -> dict[str, str]:
         """Echo the allowed request headers it received; set an exposed and a hidden response header."""
-        for name in EXPOSED:
+        for name in SET_BY_ECHO:
             response.headers[name] = f"readable {name}"
         response.headers[HIDDEN_HEADER] = "hidden"
         allowed = {name.lower() for name in HEADERS}

@@ -7,15 +7,16 @@ the page at one origin and calls ``GET /e2e/echo`` through the page's own
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from ..answers import CREDENTIALS, EXPOSED, HEADERS, MAX_AGE
+from ..answers import CREDENTIALS, HEADERS, MAX_AGE
 from .conftest import Api, FrontendPage
 from .origins import FOREIGN
-from .service import HIDDEN_HEADER
+from .service import HIDDEN_HEADER, SET_BY_ECHO
 
 pytestmark = pytest.mark.e2e
 
@@ -71,8 +72,8 @@ def test_only_exposed_response_headers_are_readable(frontend_at: FrontendAt, api
 
     assert result["ok"], f"{result['error']}; the browser said: {page.console}"
     readable = result["headers"]
-    assert {name.lower(): readable.get(name.lower()) for name in EXPOSED} == {
-        name.lower(): f"readable {name}" for name in EXPOSED
+    assert {name.lower(): readable.get(name.lower()) for name in SET_BY_ECHO} == {
+        name.lower(): f"readable {name}" for name in SET_BY_ECHO
     }
     assert HIDDEN_HEADER.lower() not in readable
 
@@ -92,3 +93,22 @@ def test_a_preflight_answer_is_cached_for_max_age(frontend_at: FrontendAt, api: 
         assert preflights == 1, f"Access-Control-Max-Age is {MAX_AGE}, yet the browser sent {preflights} preflights"
     else:
         assert preflights == 2, "Access-Control-Max-Age is 0, so each request needs its own preflight"
+
+
+@pytest.mark.parametrize("exposed", [True, False], ids=["exposed", "not-exposed"])
+def test_the_request_id_is_readable_only_when_exposed(
+    exposed: bool, frontend_at: FrontendAt, api_exposing_request_id: Callable[[bool], Api], page_origins: list[str]
+) -> None:
+    """Whatever the answers, once with X-Request-ID in CORS_EXPOSE_HEADERS and once without."""
+    api = api_exposing_request_id(exposed)
+    page = frontend_at(page_origins[0])
+
+    result, received = page.call_api_seeing_the_response(f"{api.url}/e2e/echo?case=request-id", FETCH_OPTIONS)
+
+    assert result["ok"], f"{result['error']}; the browser said: {page.console}"
+    request_id = received.get("x-request-id", "")
+    assert re.fullmatch(r"[0-9a-f]{32}", request_id), f"the service sent no new request ID: {received}"
+    if exposed:
+        assert result["headers"].get("x-request-id") == request_id
+    else:
+        assert "x-request-id" not in result["headers"], "the page read a header CORS_EXPOSE_HEADERS does not list"
