@@ -37,8 +37,7 @@ OPTIONAL_PATHS: dict[tuple[str, str], list[str]] = {
     ("origin_registry", "database"): [
         f"src/{ANSWERS['package_name']}/origin_registry.py",
         f"src/{ANSWERS['package_name']}/admin.py",
-        f"src/{ANSWERS['package_name']}/cli.py",
-        f"src/{ANSWERS['package_name']}/__main__.py",
+        f"src/{ANSWERS['package_name']}/registry_cli.py",
         "tests/test_registry.py",
         "tests/test_registry_cli.py",
     ],

@@ -125,14 +125,14 @@ class ConfigurationError(Exception):
     """The configuration cannot be used; the message is one line for the operator."""
 
 
-def load_settings() -> Settings:
-    """Read the settings from the environment.
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings from the environment, with ``overrides`` (such as ``app_env``) taking precedence.
 
     Every problem becomes a :class:`ConfigurationError` whose message names
     the variable and the value, instead of a validation traceback.
     """
     try:
-        return Settings()
+        return Settings(**overrides)
     except ValidationError as error:
         raise ConfigurationError(describe(error)) from None
 
@@ -143,6 +143,18 @@ def load_cors_policy(settings: Settings | None = None) -> CorsPolicy:
         return (settings or load_settings()).cors_policy
     except PolicyError as error:
         raise ConfigurationError(str(error)) from None
+
+
+def load_other_policies(environment: Environment) -> dict[Environment, CorsPolicy]:
+    """The CORS policies the same settings give every other environment but test; refused ones are left out."""
+    policies: dict[Environment, CorsPolicy] = {}
+    for other in Environment:
+        if other not in (environment, Environment.TEST):
+            try:
+                policies[other] = load_cors_policy(load_settings(app_env=other))
+            except ConfigurationError:
+                continue
+    return policies
 
 
 def describe(error: ValidationError) -> str:
