@@ -33,7 +33,7 @@ SLUG = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 OPTIONAL_PATHS: dict[tuple[str, str], list[str]] = {
     ("deploy", "kubernetes"): ["deploy"],
     ("ci", "github"): [".github"],
-    ("ci", "gitlab"): [".gitlab-ci.yml"],
+    ("ci", "gitlab"): [".gitlab-ci.yml", ".gitlab"],
     ("origin_registry", "database"): [
         f"src/{ANSWERS['package_name']}/origin_registry.py",
         f"src/{ANSWERS['package_name']}/admin.py",

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 import subprocess
 import sys
-import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -99,8 +97,10 @@ def test_runs_as_a_module(database: str, tmp_path: Path) -> None:
     assert listed.stdout == "https://a.example.com\n"
 
 
-def test_the_console_script_runs_this_command() -> None:
-    scripts = tomllib.loads((PROJECT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
-    module, _, function = scripts["{{ cookiecutter.package_name }}"].partition(":")
+def test_cors_explain_sees_the_stored_origins(origins: Run, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["cors", "explain", "https://tenant-7.example.com"]) == 1
+    capsys.readouterr()
+    origins("add", "https://tenant-7.example.com")
 
-    assert getattr(importlib.import_module(module), function) is main
+    assert main(["cors", "explain", "https://tenant-7.example.com"]) == 0
+    assert "rule: frontend (https://tenant-7.example.com)" in capsys.readouterr().out

@@ -127,8 +127,8 @@ async def ask(
     elsewhere: Mapping[Environment, OriginCheck],
 ) -> Explanation:
     """Send the running ``app`` the preflight and the simple request, and judge its answers like a browser."""
-    # Spaces and tabs around a header value are not part of it; a server drops them before the app sees them.
-    request = replace(request, origin=request.origin.strip(" \t"))
+    # The service's HTTP parser drops spaces and tabs before a header value (not after it) before the app sees it.
+    request = replace(request, origin=request.origin.lstrip(" \t"))
     preflight = await exchange(app, "OPTIONS", path, preflight_headers(request))
     response = await exchange(app, request.method, path, [("origin", request.origin)])
     matcher = app.cors.current_matcher()
