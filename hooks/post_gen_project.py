@@ -1,60 +1,79 @@
-"""Check the answers against the service's own CORS policy, then trim optional files.
+"""Render the answer-bearing files from the checked answers, then trim optional files.
 
-Cookiecutter runs this hook inside the freshly rendered project. The rules come
-from the project's ``cors_policy`` module, the file the service itself runs, so
-the generator and the service can never disagree. On a refused answer the hook
-exits non-zero and cookiecutter removes the whole project directory.
+Cookiecutter runs this hook inside the freshly laid-out project. The answers'
+rules come from the project's ``cors_policy`` module, the file the service
+itself runs, so the generator and the service can never disagree. Files that
+hold a free-text or CORS answer (``HOOK_RENDERED``) are copied unrendered by
+cookiecutter (``_copy_without_render``) and rendered here instead, from the
+*normalised* answers and with filters that escape each value for the format it
+lands in. On a refused answer the hook exits non-zero and cookiecutter removes
+a project directory it created.
 
-The hook is deterministic, offline and idempotent (cruft runs it again on every
-update): it reads the rendered files, deletes the paths that belong to options
-not chosen, writes the deployment's CORS settings in the normalised form the
-service reads, and does nothing else.
+``pre_gen_project`` imports this module to run the same checks before any
+file is written; run as a script it does the rendering. The hook is
+deterministic, offline and idempotent (cruft runs it again on every update).
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
-import keyword
 import re
+import shlex
 import shutil
 import sys
+import textwrap
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-ANSWERS: dict[str, Any] = json.loads(r"""{{ cookiecutter | tojson }}""")
+import jinja2  # cookiecutter's own dependency: hooks run in cookiecutter's interpreter
 
-SLUG = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
+# Which answer holds the frontend origins of which environment.
+ORIGIN_ANSWERS = {"dev_origins": "development", "staging_origins": "staging", "prod_origins": "production"}
+TOKEN_ANSWERS = {"allow_methods": "method", "allow_headers": "header", "expose_headers": "header"}
+TEXT_ANSWERS = ("project_name", "description", "author_name", "author_email")
+
+# Files that hold a free-text or CORS answer: rendered by this hook, never by
+# cookiecutter (cookiecutter.json's _copy_without_render lists the same globs).
+HOOK_RENDERED = (
+    "pyproject.toml",
+    "README.md",
+    ".env.example",
+    "src/*/__init__.py",
+    "src/*/app.py",
+    "src/*/cli.py",
+    "src/*/settings.py",
+    "tests/answers.py",
+    "deploy/kubernetes/README.md",
+    "deploy/kubernetes/*/settings.env",
+    "deploy/kubernetes/overlays/*/settings.env",
+)
 
 # Which generated paths belong to which answer: a path is kept only when the
 # answer has the listed value. Paths are relative to the project directory.
-# A path listed under several answers is kept only when all of them hold.
 OPTIONAL_PATHS: dict[tuple[str, str], list[str]] = {
     ("deploy", "kubernetes"): ["deploy"],
     ("ci", "github"): [".github"],
     ("ci", "gitlab"): [".gitlab-ci.yml", ".gitlab"],
     ("origin_registry", "database"): [
-        f"src/{ANSWERS['package_name']}/origin_registry.py",
-        f"src/{ANSWERS['package_name']}/admin.py",
-        f"src/{ANSWERS['package_name']}/registry_cli.py",
+        "src/{package_name}/origin_registry.py",
+        "src/{package_name}/admin.py",
+        "src/{package_name}/registry_cli.py",
         "tests/test_registry.py",
         "tests/test_registry_cli.py",
     ],
 }
 
-# The deployment's settings files (KEY=value lines, read by kustomize's
-# configMapGenerator) get the CORS values in the form the service reads them.
-SETTINGS_FILES = "deploy/**/settings.env"
-TOKEN_SETTINGS = {"CORS_ALLOW_METHODS": "method", "CORS_ALLOW_HEADERS": "header", "CORS_EXPOSE_HEADERS": "header"}
 
-
-class AnswerError(Exception):
+class AnswerError(ValueError):
     """An answer is refused; the message names the variable, the value and the fix."""
 
 
-def load_policy(package_name: str) -> ModuleType:
-    path = Path("src", package_name, "cors_policy.py")
+def load_policy(project: Path) -> ModuleType:
+    """The ``cors_policy`` module of a project tree (rendered or the template's own)."""
+    path = next(project.glob("src/*/cors_policy.py"))
     spec = importlib.util.spec_from_file_location("cors_policy", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -63,103 +82,142 @@ def load_policy(package_name: str) -> ModuleType:
     return module
 
 
-def check_names(answers: dict[str, Any]) -> None:
-    slug, package = answers["project_slug"], answers["package_name"]
-    if not SLUG.fullmatch(slug):
-        raise AnswerError(
-            f"project_slug: {slug!r} is not a lowercase slug. Use lowercase letters, digits and single hyphens,"
-            " starting with a letter, as in 'my-service'"
-        )
-    if not package.isidentifier() or keyword.iskeyword(package) or package != package.lower():
-        suggestion = re.sub(r"\W+", "_", package.lower()).strip("_") or "my_service"
-        raise AnswerError(
-            f"package_name: {package!r} is not a lowercase Python identifier. Write, for example, {suggestion!r}"
-        )
+def normalised_answers(answers: Mapping[str, Any], policy: ModuleType) -> tuple[dict[str, Any], list[str]]:
+    """The answers as the service reads them, and a note for each value that was changed.
 
-
-def check_cors(answers: dict[str, Any], policy: ModuleType) -> list[str]:
-    """Apply the service's rules to the answers; return notes on what was normalised."""
+    Origin and token answers become lists in canonical form, ``max_age`` an
+    integer. Raises :class:`ValueError` (the policy's ``PolicyError``, or
+    :class:`AnswerError`) naming the first refused answer.
+    """
     credentials = answers["allow_credentials"]
     if not isinstance(credentials, bool):
         raise AnswerError(f"allow_credentials: {credentials!r} is not a boolean. Answer yes or no")
-    notes: list[str] = []
-    environments = {
-        "dev_origins": policy.Environment.DEVELOPMENT,
-        "staging_origins": policy.Environment.STAGING,
-        "prod_origins": policy.Environment.PRODUCTION,
-    }
-    for variable, environment in environments.items():
-        origins = policy.normalise_origins(answers[variable], variable)
-        notes += [f"{variable}: read as {o.text!r} ({', '.join(o.changes)})" for o in origins if o.changes]
-        policy.check_origin_rules(
-            [o.text for o in origins],
-            environment=environment,
+    values, notes = dict(answers), []
+    for variable, environment in ORIGIN_ANSWERS.items():
+        origins = policy.check_origin_list(
+            answers[variable],
+            environment=policy.Environment(environment),
             allow_credentials=credentials,
             setting=variable,
             credentials_setting="allow_credentials",
         )
-    policy.normalise_tokens(answers["allow_methods"], "allow_methods", "method")
-    policy.normalise_tokens(answers["allow_headers"], "allow_headers", "header")
-    policy.normalise_tokens(answers["expose_headers"], "expose_headers", "header")
-    policy.parse_max_age(answers["max_age"], "max_age")
-    return notes
+        notes += [f"{variable}: read as {o.text!r} ({', '.join(o.changes)})" for o in origins if o.changes]
+        values[variable] = [origin.text for origin in origins]
+    for variable, kind in TOKEN_ANSWERS.items():
+        values[variable] = policy.normalise_tokens(answers[variable], variable, kind)
+    max_age = policy.parse_max_age(answers["max_age"], "max_age")
+    if str(max_age) != str(answers["max_age"]).strip():
+        notes.append(f"max_age: read as {max_age}")
+    if max_age > policy.CHROMIUM_MAX_AGE:
+        notes.append(
+            f"max_age: {max_age} s is more than Chromium keeps a preflight answer "
+            f"({policy.CHROMIUM_MAX_AGE} s); Chromium browsers send a new preflight after that"
+        )
+    values["max_age"] = max_age
+    for variable in TEXT_ANSWERS:
+        values[variable] = answers[variable].strip()
+        if values[variable] != answers[variable]:
+            notes.append(f"{variable}: read as {values[variable]!r} (removed surrounding spaces)")
+    return values, notes
 
 
-def remove_unchosen_paths(answers: dict[str, Any]) -> None:
+# Filters: each writes a value so that the format it lands in reads back exactly that value.
+
+_PYTHON_ESCAPES = {'"': r"\x22"}
+_YAML_UNPRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[\x85\u2028\u2029]")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~&])")
+_MARKDOWN_BLOCK_START = re.compile(r"^([-+=>])|^(\d+)([.)])")
+
+
+def python_text(text: str) -> str:
+    """Text for inside a Python string or docstring: ASCII only, no quote or backslash left bare."""
+    escaped = text.encode("unicode_escape").decode("ascii")
+    return "".join(_PYTHON_ESCAPES.get(char, char) for char in escaped)
+
+
+def python_string(text: str) -> str:
+    """A double-quoted Python string literal holding ``text``."""
+    return f'"{python_text(text)}"'
+
+
+def python_docstring(text: str, width: int = 100) -> str:
+    """The inside of a module docstring holding ``text``, wrapped between words."""
+    return "\n".join(textwrap.wrap(python_text(text), width, break_long_words=False, break_on_hyphens=False))
+
+
+def toml_string(text: str) -> str:
+    """A TOML basic string: JSON's escapes are a subset of TOML's, and non-ASCII stays readable."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def yaml_string(text: str) -> str:
+    """A YAML double-quoted scalar; characters YAML may not hold raw (or folds as line breaks) escaped."""
+    return _YAML_UNPRINTABLE.sub(lambda match: f"\\u{ord(match.group()):04x}", json.dumps(text, ensure_ascii=False))
+
+
+def markdown_text(text: str) -> str:
+    """Inline Markdown that shows ``text`` as typed: no markup, link, HTML or block can start from it."""
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    return _MARKDOWN_BLOCK_START.sub(
+        lambda m: f"\\{m.group(1)}" if m.group(1) else f"{m.group(2)}\\{m.group(3)}", escaped
+    )
+
+
+def markdown_code(text: str) -> str:
+    """A Markdown code span holding ``text``, however many backticks it contains."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    padding = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{padding}{text}{padding}{fence}"
+
+
+FILTERS: dict[str, Callable[..., str]] = {
+    "python_string": python_string,
+    "python_docstring": python_docstring,
+    "toml_string": toml_string,
+    "yaml_string": yaml_string,
+    "markdown_text": markdown_text,
+    "markdown_code": markdown_code,
+    "shell_word": shlex.quote,
+}
+
+
+def render_answer_files(project: Path, answers: Mapping[str, Any]) -> None:
+    """Render the files listed in ``HOOK_RENDERED`` in place, from the normalised answers."""
+    environment = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
+    environment.filters.update(FILTERS)
+    for pattern in HOOK_RENDERED:
+        for path in sorted(project.glob(pattern)):
+            template = environment.from_string(path.read_text(encoding="utf-8"))
+            path.write_text(template.render(cookiecutter=answers), encoding="utf-8")
+
+
+def remove_unchosen_paths(project: Path, answers: Mapping[str, Any]) -> None:
     for (variable, kept_for), paths in OPTIONAL_PATHS.items():
         if answers.get(variable) == kept_for:
             continue
         for relative in paths:
-            path = Path(relative)
+            path = project / relative.format(package_name=answers["package_name"])
             if path.is_dir():
                 shutil.rmtree(path)
             elif path.exists():
                 path.unlink()
 
 
-def canonical_setting(policy: ModuleType, key: str, value: str) -> str:
-    """A CORS_* value as the service reads it; other settings are returned unchanged."""
-    if key == "CORS_ALLOW_ORIGINS":
-        return ",".join(origin.text for origin in policy.normalise_origins(value, key))
-    if key in TOKEN_SETTINGS:
-        return ",".join(policy.normalise_tokens(value, key, TOKEN_SETTINGS[key]))
-    return value
-
-
-def normalise_settings_files(policy: ModuleType) -> None:
-    for path in sorted(Path().glob(SETTINGS_FILES)):
-        lines = []
-        for line in path.read_text(encoding="utf-8").splitlines():
-            key, separator, value = line.partition("=")
-            lines.append(f"{key}={canonical_setting(policy, key, value)}" if separator else line)
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
-def replay_hint(answers: dict[str, Any]) -> str:
-    template = answers.get("_template", "<template>")
-    name = Path(answers.get("_repo_dir") or template).name.removesuffix(".git") or "<template directory name>"
-    replay_file = f"~/.cookiecutter_replay/{name}.json"
-    return (
-        f"Nothing was generated. Your answers are saved in {replay_file}: correct that one answer there, "
-        f"then run: cookiecutter --replay-file {replay_file} {template}"
-    )
-
-
-def main() -> int:
+def main(answers: Mapping[str, Any]) -> int:
+    project = Path.cwd()
     try:
-        check_names(ANSWERS)
-        policy = load_policy(ANSWERS["package_name"])
-        notes = check_cors(ANSWERS, policy)
-    except (AnswerError, ValueError) as refused:
-        print(f"error: {refused}", file=sys.stderr)
-        print(replay_hint(ANSWERS), file=sys.stderr)
+        values, notes = normalised_answers(answers, load_policy(project))
+    except ValueError as refused:
+        # Reached only where pre_gen_project could not check (cruft): the directory is a new one.
+        print(f"error: {refused}\nNothing was generated.", file=sys.stderr)
         return 1
     for note in notes:
         print(f"note: {note}")
-    remove_unchosen_paths(ANSWERS)
-    normalise_settings_files(policy)
+    render_answer_files(project, values)
+    remove_unchosen_paths(project, values)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(json.loads(r"""{{ cookiecutter | tojson }}""")))

@@ -1,9 +1,8 @@
-{%- macro list_of(csv, indent="") -%}
-{%- set items = csv.split(",") | map("trim") | select | list -%}
+{%- macro list_of(items, indent="") -%}
 {%- if items -%}
 [
 {%- for item in items %}
-{{ indent }}    "{{ item }}",
+{{ indent }}    {{ item | python_string }},
 {%- endfor %}
 {{ indent }}]
 {%- else -%}
@@ -27,7 +26,7 @@ ANSWERED_ORIGINS: dict[Environment, list[str]] = {
 }
 ANSWERED_ORIGINS[Environment.TEST] = ANSWERED_ORIGINS[Environment.DEVELOPMENT]
 CREDENTIALS = {{ cookiecutter.allow_credentials }}
-METHODS: list[str] = {{ list_of(cookiecutter.allow_methods.upper()) }}
+METHODS: list[str] = {{ list_of(cookiecutter.allow_methods) }}
 HEADERS: list[str] = {{ list_of(cookiecutter.allow_headers) }}
 EXPOSED: list[str] = {{ list_of(cookiecutter.expose_headers) }}
 MAX_AGE = {{ cookiecutter.max_age }}

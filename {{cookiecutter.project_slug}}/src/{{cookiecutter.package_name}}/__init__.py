@@ -1,1 +1,1 @@
-"""{{ cookiecutter.description | wordwrap(100) }}"""
+"""{{ cookiecutter.description | python_docstring }}"""

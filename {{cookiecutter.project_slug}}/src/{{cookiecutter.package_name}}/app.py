@@ -14,7 +14,7 @@ from .origin_registry import OriginRegistry
 from .routes import router
 from .settings import Settings, load_cors_policy, load_settings
 
-TITLE = {{ cookiecutter.project_name | tojson }}
+TITLE = {{ cookiecutter.project_name | python_string }}
 DESCRIPTION = {{ cookiecutter.package_name }}.__doc__ or ""
 
 

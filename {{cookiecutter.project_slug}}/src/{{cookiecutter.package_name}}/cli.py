@@ -78,7 +78,7 @@ def seconds(text: str) -> float:
 
 
 def parser() -> Parser:
-    root = Parser(prog=PROGRAM, description="Manage {{ cookiecutter.project_name }}.")
+    root = Parser(prog=PROGRAM, description={{ ("Manage " ~ cookiecutter.project_name ~ ".") | python_string }})
     commands = root.add_subparsers(dest="group", required=True)
     cors = commands.add_parser("cors", help="explain and verify the service's CORS answers")
     actions = cors.add_subparsers(dest="action", required=True)

@@ -3,7 +3,9 @@
 This module is the single home of those rules. The project generator's hook
 loads this very file to check the answers before a service is generated, and
 the service's settings apply it again at start-up, so both refuse the same
-things with the same words. It depends on the standard library only.
+things with the same words. It depends on the standard library only, except
+for wildcard entries: those are checked against the Public Suffix List that
+the ``publicsuffixlist`` package ships (offline, no download).
 
 An origin entry is one of:
 
@@ -16,10 +18,11 @@ An origin entry is one of:
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -29,6 +32,13 @@ DEFAULT_PORTS = {"http": "80", "https": "443"}
 _DNS_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 _HTTP_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _CANONICAL_PORT = re.compile(r"[1-9][0-9]{0,4}")
+_ASCII_DIGITS = re.compile(r"[0-9]+")
+MAX_HOST_LENGTH = 253
+"""The longest host name DNS can hold; longer entries are refused."""
+MAX_ORIGIN_LENGTH = len("https://") + MAX_HOST_LENGTH + len(":65535")
+"""The longest entry the grammar accepts (a stored origin never needs more room)."""
+CHROMIUM_MAX_AGE = 7200
+"""Chromium caches a preflight answer for at most this many seconds, whatever ``max_age`` says."""
 _TOKEN_EXAMPLES = {"method": "GET", "header": "Authorization"}
 
 
@@ -126,6 +136,9 @@ def normalise_origin(entry: str, setting: str) -> NormalisedOrigin:
         bare = authority.rpartition("@")[2]
         raise PolicyError(setting, entry, "carries user information", f"Write '{scheme}://{bare}'")
     host, port = _split_authority(authority, setting, entry)
+    if port != "*" and port.lstrip("0") != port:
+        changes.append("removed the leading zeros of the port")
+        port = port.lstrip("0")
     if host != host.lower():
         changes.append("lower-cased the host")
         host = host.lower()
@@ -150,10 +163,8 @@ def _split_authority(authority: str, setting: str, entry: str) -> tuple[str, str
         has_port = bool(colon)
     if not host:
         raise PolicyError(setting, entry, "has no host", "Write it as https://app.example.com")
-    if has_port and port != "*":
-        if not port.isdigit() or not 0 < int(port) < 65536:
-            raise PolicyError(setting, entry, "has an invalid port", "Use a port from 1 to 65535, or '*' for any port")
-        port = str(int(port))
+    if has_port and port != "*" and not (_ASCII_DIGITS.fullmatch(port) and 0 < int(port) < 65536):
+        raise PolicyError(setting, entry, "has an invalid port", "Use a port from 1 to 65535, or '*' for any port")
     return host, port
 
 
@@ -174,6 +185,13 @@ def _check_host(host: str, setting: str, entry: str, scheme: str) -> None:
         )
     if host.endswith("."):
         raise PolicyError(setting, entry, "ends its host with a dot", f"Write '{scheme}://{host.rstrip('.')}'")
+    if len(host) > MAX_HOST_LENGTH:
+        raise PolicyError(
+            setting,
+            entry[:60] + "...",
+            f"has a host of {len(host)} characters, more than the {MAX_HOST_LENGTH} a host name can hold",
+            "List the origin your frontend is served from",
+        )
     labels = host.split(".")
     if labels[0] == "*":
         fixed = labels[1:]
@@ -184,8 +202,14 @@ def _check_host(host: str, setting: str, entry: str, scheme: str) -> None:
                 "lets the wildcard reach a whole top-level domain",
                 "Put at least two labels after it, as in https://*.example.com",
             )
-        if _is_ipv4(".".join(fixed)):
-            raise PolicyError(setting, entry, "puts a wildcard in an IP address", "List the address itself")
+        if _ASCII_DIGITS.fullmatch(fixed[-1]):
+            raise PolicyError(
+                setting,
+                entry,
+                "puts a wildcard over a numeric address, which an IP address can match",
+                "List each address itself, as in https://192.0.2.10",
+            )
+        _check_not_public_suffix(".".join(fixed), setting, entry)
         labels = fixed
     if any("*" in label for label in labels):
         raise PolicyError(
@@ -196,6 +220,13 @@ def _check_host(host: str, setting: str, entry: str, scheme: str) -> None:
         )
     if _is_ipv4(host):
         return
+    if _ASCII_DIGITS.fullmatch(labels[-1]):
+        raise PolicyError(
+            setting,
+            entry,
+            "ends its host with a number, so browsers read it as an IPv4 address",
+            "Write the address in full, as in http://192.0.2.10, or use a host name",
+        )
     if not all(_DNS_LABEL.fullmatch(label) for label in labels):
         raise PolicyError(
             setting,
@@ -203,6 +234,34 @@ def _check_host(host: str, setting: str, entry: str, scheme: str) -> None:
             "has an invalid host name",
             "Use letters, digits and hyphens between the dots, as in https://app.example.com",
         )
+
+
+def _check_not_public_suffix(domain: str, setting: str, entry: str) -> None:
+    """Refuse a wildcard directly under a public suffix, where anyone can register a name."""
+    try:
+        is_public = _public_suffixes()
+    except ImportError:
+        raise PolicyError(
+            setting,
+            entry,
+            "is a wildcard; wildcards are checked against the Public Suffix List, but publicsuffixlist is missing",
+            "Install it beside cookiecutter: pip install publicsuffixlist (or uvx --with publicsuffixlist cookiecutter)",
+        ) from None
+    if is_public(domain):
+        raise PolicyError(
+            setting,
+            entry,
+            f"lets anyone match it: {domain!r} is a public suffix, under which anyone can register a name",
+            f"List your own origins, or put the wildcard under a domain you control, as in https://*.app.{domain}",
+        )
+
+
+@functools.cache
+def _public_suffixes() -> Callable[[str], bool]:
+    """The Public Suffix List shipped by ``publicsuffixlist`` (ICANN and private sections)."""
+    from publicsuffixlist import PublicSuffixList
+
+    return PublicSuffixList(only_icann=False).is_public
 
 
 def _is_ipv4(host: str) -> bool:
@@ -269,6 +328,26 @@ def check_origin_rules(
                 )
 
 
+def check_origin_list(
+    value: str | Iterable[str],
+    *,
+    environment: Environment,
+    allow_credentials: bool,
+    setting: str,
+    credentials_setting: str,
+) -> list[NormalisedOrigin]:
+    """Read one environment's origin entries and apply the grammar and that environment's rules."""
+    origins = normalise_origins(value, setting)
+    check_origin_rules(
+        [origin.text for origin in origins],
+        environment=environment,
+        allow_credentials=allow_credentials,
+        setting=setting,
+        credentials_setting=credentials_setting,
+    )
+    return origins
+
+
 def normalise_tokens(value: str | Iterable[str], setting: str, kind: str) -> list[str]:
     """Check a list of HTTP methods or header names (RFC 9110 tokens)."""
     tokens: dict[str, str] = {}
@@ -288,7 +367,7 @@ def normalise_tokens(value: str | Iterable[str], setting: str, kind: str) -> lis
 def parse_max_age(value: str | int, setting: str) -> int:
     """Check the preflight cache lifetime, in whole seconds."""
     text = str(value).strip()
-    if isinstance(value, bool) or not text.isdigit():
+    if isinstance(value, bool) or not _ASCII_DIGITS.fullmatch(text):
         raise PolicyError(
             setting, str(value), "is not a whole, non-negative number of seconds", "Write, for example, 600"
         )

@@ -1,11 +1,10 @@
-{%- macro tuple_of(csv, indent="") -%}
-{%- set items = csv.split(",") | map("trim") | select | list -%}
+{%- macro tuple_of(items, indent="") -%}
 {%- if items | length == 1 -%}
-("{{ items[0] }}",)
+({{ items[0] | python_string }},)
 {%- elif items -%}
 (
 {%- for item in items %}
-{{ indent }}    "{{ item }}",
+{{ indent }}    {{ item | python_string }},
 {%- endfor %}
 {{ indent }})
 {%- else -%}
