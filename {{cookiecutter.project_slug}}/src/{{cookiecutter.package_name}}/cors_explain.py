@@ -27,6 +27,7 @@ from .cors_policy import Environment, OriginMatcher
 from .cors_reasons import BrokenRule, CrossOriginRequest, OriginCheck, broken_rules, explanation
 from .settings import ConfigurationError, load_other_policies, load_settings
 
+ASGI_VERSION = {"version": "3.0"}
 CORS_HEADERS_SHOWN = ("access-control-", "vary")
 """The answer headers an explanation shows: every Access-Control-* header, and Vary."""
 
@@ -188,7 +189,8 @@ async def serving(app: ASGIApp) -> AsyncIterator[None]:
             raise ConfigurationError(f"the service did not start: {reply.get('message', reply['type'])}")
 
     async def lifespan() -> None:
-        await app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, events.get, replies.put)
+        state: dict[str, object] = {}
+        await app({"type": "lifespan", "asgi": ASGI_VERSION, "state": state}, events.get, replies.put)
 
     task = asyncio.create_task(lifespan())
     await events.put({"type": "lifespan.startup"})
@@ -205,7 +207,7 @@ async def exchange(app: ASGIApp, method: str, path: str, headers: Sequence[tuple
     """One request to ``app`` in this process; the answer's status and CORS headers."""
     scope = {
         "type": "http",
-        "asgi": {"version": "3.0"},
+        "asgi": ASGI_VERSION,
         "http_version": "1.1",
         "method": method,
         "scheme": "http",
