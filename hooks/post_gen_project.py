@@ -73,6 +73,7 @@ class AnswerError(ValueError):
 
 def load_policy(project: Path) -> ModuleType:
     """The ``cors_policy`` module of a project tree (rendered or the template's own)."""
+    sys.dont_write_bytecode = True  # no __pycache__ left in the generated project
     path = next(project.glob("src/*/cors_policy.py"))
     spec = importlib.util.spec_from_file_location("cors_policy", path)
     assert spec is not None and spec.loader is not None

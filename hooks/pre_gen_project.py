@@ -204,6 +204,7 @@ def standard_library_verdict(address: str) -> tuple[bool, str]:
 
 
 def load_module(path: Path, name: str) -> ModuleType:
+    sys.dont_write_bytecode = True  # no __pycache__ left in the template
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

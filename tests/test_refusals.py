@@ -35,6 +35,25 @@ REFUSED = [
     pytest.param("package_name", "my-service", "my_service", id="package-not-identifier"),
     pytest.param("package_name", "class", "identifier", id="package-is-keyword"),
     pytest.param("dev_origins", '["http://localhost:3000"', "JSON array", id="broken-json-list"),
+    pytest.param("dev_origins", '["http://localhost:3000", 1]', "JSON array of strings", id="json-list-not-strings"),
+    pytest.param("prod_origins", "https://*.co.uk", "public suffix", id="wildcard-over-public-suffix"),
+    pytest.param("prod_origins", "https://*.github.io", "public suffix", id="wildcard-over-private-suffix"),
+    pytest.param("staging_origins", "https://*.herokuapp.com", "public suffix", id="wildcard-over-hosting-suffix"),
+    pytest.param("prod_origins", "https://*.2.3.4", "numeric address", id="wildcard-over-numbers"),
+    pytest.param("prod_origins", "https://1.2.3", "IPv4", id="host-ending-in-a-number"),
+    pytest.param("prod_origins", "https://app.example.com:8\u0663", "1 to 65535", id="non-ascii-digit-port"),
+    pytest.param("max_age", "6\u0660\u0660", "600", id="non-ascii-digit-max-age"),
+    pytest.param("project_slug", "a" * 64, "at most 63", id="slug-too-long"),
+    pytest.param("package_name", "email", "standard library", id="package-shadows-stdlib"),
+    pytest.param("package_name", "secrets", "standard library", id="package-shadows-secrets"),
+    pytest.param("package_name", "fastapi", "dependency", id="package-shadows-dependency"),
+    pytest.param("package_name", "café", "identifier", id="package-not-ascii"),
+    pytest.param("package_name", "../evil", "identifier", id="package-escapes-the-output-directory"),
+    pytest.param("author_email", "ada@", "e-mail address", id="email-without-domain"),
+    pytest.param("author_email", "Ada <ada@example.com>", "e-mail address", id="email-with-display-name"),
+    pytest.param("description", "first line\nsecond line", "one line", id="description-with-newline"),
+    pytest.param("project_name", "Tab\there", "one line", id="name-with-tab"),
+    pytest.param("description", "   ", "empty", id="description-empty"),
 ]
 
 
@@ -46,8 +65,9 @@ def test_refused_answer(tmp_path: Path, capfd: pytest.CaptureFixture[str], varia
     message = capfd.readouterr().err
     assert f"{variable}: {value!r}" in message
     assert fix in message
-    assert "--replay-file" in message
+    assert "--replay-file" in message  # pre_gen_project's hint: refused before any file was written
     assert list(tmp_path.iterdir()) == []
+    assert list(tmp_path.parent.glob("evil*")) == []
 
 
 def test_normalised_answers_are_reported(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:

@@ -45,11 +45,33 @@ def test_accepted_entries_and_their_canonical_form(entry: str, canonical: str) -
         "https://app.example.com:65536",
         "https://app_name.example.com",
         "https://",
+        "https://app.example.com:8\u0663",
+        "https://1.2.3",
+        "https://" + "a." * 127 + "com",
     ],
 )
 def test_refused_entries_name_the_setting(entry: str) -> None:
     with pytest.raises(PolicyError, match=r"^SETTING: "):
         normalise_origin(entry, "SETTING")
+
+
+@pytest.mark.parametrize(
+    ("entry", "reason"),
+    [
+        ("https://*.co.uk", "public suffix"),
+        ("https://*.github.io", "public suffix"),
+        ("https://*.herokuapp.com", "public suffix"),
+        ("https://*.2.3.4", "numeric address"),
+    ],
+)
+def test_wildcards_anyone_could_satisfy_are_refused(entry: str, reason: str) -> None:
+    with pytest.raises(PolicyError, match=reason):
+        normalise_origin(entry, "SETTING")
+
+
+@pytest.mark.parametrize("entry", ["https://*.tenants.github.io", "https://*.example.co.uk", "http://*.dev.localhost"])
+def test_wildcards_under_a_registrable_domain_are_accepted(entry: str) -> None:
+    assert normalise_origin(entry, "SETTING").text == entry
 
 
 def test_a_list_drops_duplicates_after_normalising() -> None:

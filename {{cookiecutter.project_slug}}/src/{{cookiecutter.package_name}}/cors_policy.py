@@ -245,14 +245,14 @@ def _check_not_public_suffix(domain: str, setting: str, entry: str) -> None:
             setting,
             entry,
             "is a wildcard; wildcards are checked against the Public Suffix List, but publicsuffixlist is missing",
-            "Install it beside cookiecutter: pip install publicsuffixlist (or uvx --with publicsuffixlist cookiecutter)",
+            "Install it beside cookiecutter: pip install publicsuffixlist, or uvx --with publicsuffixlist cookiecutter",
         ) from None
     if is_public(domain):
         raise PolicyError(
             setting,
             entry,
             f"lets anyone match it: {domain!r} is a public suffix, under which anyone can register a name",
-            f"List your own origins, or put the wildcard under a domain you control, as in https://*.app.{domain}",
+            f"List your own origins, or a wildcard under a domain you control, as in https://*.your-company.{domain}",
         )
 
 
