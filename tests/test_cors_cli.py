@@ -4,6 +4,8 @@ check, against broken ones (reflecting any origin, behind a proxy adding `*`, st
 from __future__ import annotations
 
 import json
+import re
+import shlex
 import subprocess
 import sys
 from collections.abc import Callable, Iterator, Mapping
@@ -214,9 +216,8 @@ def ci_verify_script(project: Path, ci: str) -> str:
 
 
 def run_ci_script(project: Path, script: str, env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
-    environment = {**service_environment(), "PYTHONPATH": str(project / "src"), **env}
-    environment.pop("CORS_VERIFY_URL", None)
-    environment.update(env)
+    inherited = {k: v for k, v in service_environment().items() if k != "CORS_VERIFY_URL"}
+    environment = {**inherited, "PYTHONPATH": str(project / "src"), **env}
     return subprocess.run(
         ["bash", "-ec", script.replace("python -m", f"{sys.executable} -m")],
         cwd=project,
@@ -256,3 +257,35 @@ def test_gitlab_ci_job_validates_and_skips_without_a_url(generated: Callable[[st
     assert schema.returncode == 0, schema.stdout + schema.stderr
     assert (skipped.returncode, skipped.stdout) == (0, "CORS_VERIFY_URL is not set: cors verify skipped\n")
     assert yaml.safe_load((project / ".gitlab-ci.yml").read_text())["include"] == [{"local": ".gitlab/cors-verify.yml"}]
+
+
+def readme_sessions(project: Path, command: str) -> list[tuple[str, str]]:
+    """The README's ``$ python -m <package> cors <command> ...`` lines, each with the output shown under it."""
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    pattern = rf"^\$ python -m {package_of(project)} (cors {command} [^\n]*)\n(.*?)(?=^\$ |^```)"
+    return re.findall(pattern, readme, flags=re.MULTILINE | re.DOTALL)
+
+
+def test_the_readme_sessions_are_what_the_commands_print(
+    generated: Callable[[str, Mapping[str, Any]], Path], tmp_path: Path
+) -> None:
+    """The README's troubleshooting sessions, run again in a service generated with the default answers."""
+    project = generated("defaults", VARIANTS["defaults"])
+    explained = readme_sessions(project, "explain")
+    [(verify_command, verify_shown)] = readme_sessions(project, "verify")
+    source = {"PYTHONPATH": str(project / "src")}
+
+    for command, shown in explained:
+        result = run_in(project, package_of(project), *shlex.split(command), env=source)
+        assert result.stdout == shown, command
+    env = {**service_environment(), "APP_ENV": "staging"}
+    with generated_service(project, env, tmp_path / "staging.log") as url:
+        arguments = shlex.split(verify_command.replace("http://127.0.0.1:8000", url))
+        verified = run_in(project, package_of(project), *arguments, env=source)
+
+    assert len(explained) >= 2
+    printed = verified.stdout.replace(url, "http://127.0.0.1:8000").splitlines()
+    shown_lines = [line for line in verify_shown.splitlines() if line != "..."]
+    assert verified.returncode == 1
+    assert len(shown_lines) >= 5
+    assert [line for line in printed if line in shown_lines] == shown_lines

@@ -51,6 +51,30 @@ class AddsAllowAllOrigins:
         await self.app(scope, receive, send_with_header)
 
 
+class CachesIgnoringOrigin:
+    """What a misconfigured cache does: keep the first answer for a method and path, whatever the ``Origin``."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.kept: dict[tuple[str, str], list[Message]] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        key = (scope["method"], scope["path"])
+        if key not in self.kept:
+            messages: list[Message] = []
+
+            async def keep(message: Message) -> None:
+                messages.append(message)
+
+            await self.app(scope, receive, keep)
+            self.kept[key] = messages
+        for message in self.kept[key]:
+            await send(message)
+
+
 def verify(url: str, environment: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, object]]:
     status = main(["cors", "verify", url, "--env", environment, "--json", "--timeout", "5"])
     return status, json.loads(capsys.readouterr().out)
@@ -87,6 +111,20 @@ def test_a_proxy_adding_its_own_allow_origin_fails(capsys: pytest.CaptureFixture
     failed = failed_checks(report)
     assert ("request", "configured", "allow-origin") in failed
     assert ("request", "sandboxed page", "allow-origin") in failed
+
+
+def test_a_cache_ignoring_origin_fails(capsys: pytest.CaptureFixture[str]) -> None:
+    with serving(CachesIgnoringOrigin(create_app(Settings(app_env="production")))) as url:
+        status, report = verify(url, "production", capsys)
+
+    assert status == 1
+    checks = report["checks"]
+    assert isinstance(checks, list)
+    cached = [c for c in checks if not c["passed"] and "a cache ignoring Origin?" in c["got"]]
+    assert {(c["kind"], c["check"], c["expected"]) for c in cached} >= {
+        ("preflight", "allow-origin", "none"),
+        ("request", "allow-origin", "none"),
+    }
 
 
 def test_an_unreachable_service_fails_at_once(capsys: pytest.CaptureFixture[str]) -> None:
