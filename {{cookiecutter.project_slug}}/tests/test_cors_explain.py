@@ -206,6 +206,26 @@ def test_in_development_a_refused_preflight_says_why_in_its_body(client_for: Cli
     assert "access-control-allow-origin" not in refused.headers
 
 
+def test_a_hostile_preflight_cannot_flood_the_development_body(client_for: ClientFactory) -> None:
+    client = client_for(app_env="development", cors_allow_origins="http://localhost:3000")
+    hostile = {"Origin": "https://" + "a." * 2500 + "test", "Access-Control-Request-Method": "X" * 5000}
+
+    refused = client.options("/health", headers={**hostile, "Access-Control-Request-Headers": "Y" * 5000})
+
+    assert refused.status_code == 400
+    assert len(refused.text) < 2000
+    assert [line.split(":")[0] for line in refused.text.splitlines()] == [
+        "Disallowed CORS origin, method, headers",
+        "refused",
+        "  fix",
+        "refused",
+        "  fix",
+        "refused",
+        "  fix",
+        "(this explanation is sent in development only)",
+    ]
+
+
 @pytest.mark.parametrize("environment", ["staging", "production"])
 def test_elsewhere_a_refused_preflight_keeps_the_plain_body(client_for: ClientFactory, environment: str) -> None:
     client = client_for(app_env=environment, cors_allow_origins="https://app.example.com", cors_allow_methods="GET")

@@ -137,7 +137,7 @@ class PolicyCORSMiddleware(CORSMiddleware):
 
     def refused_rules(self, request_headers: Headers) -> list[str]:
         """Name each setting the preflight breaks, with the refused values."""
-        return [rule.rule for rule in self.broken_rules(request_headers)] or ["refused by Starlette's CORS checks"]
+        return [rule.rule for rule in self.broken_rules(request_headers)]
 
     def broken_rules(self, request_headers: Headers) -> list[BrokenRule]:
         requested = request_headers.get("access-control-request-headers")

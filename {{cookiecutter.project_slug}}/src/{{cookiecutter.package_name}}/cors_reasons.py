@@ -19,7 +19,7 @@ from starlette.middleware.cors import CORSMiddleware
 from .cors_policy import Environment, NormalisedOrigin, PolicyError, is_pattern, normalise_origin
 
 QUOTED_VALUE_LIMIT = 200
-"""Longer request values are cut when quoted, so a hostile client cannot flood an explanation."""
+"""Longer request values are cut in an explanation, so a hostile client cannot flood it."""
 
 SIMPLE_METHODS = frozenset({"GET", "HEAD", "POST"})
 SIMPLE_HEADERS = frozenset({"accept", "accept-language", "content-language"})
@@ -56,6 +56,9 @@ class BrokenRule:
         return [f"refused: {self.rule}", f"  fix: {self.fix}", *(f"  note: {note}" for note in self.notes)]
 
 
+UNEXPLAINED = BrokenRule("refused by Starlette's CORS checks", "compare the answer's headers with what the page sends")
+
+
 def broken_rules(
     cors: CORSMiddleware,
     environment: Environment,
@@ -63,7 +66,7 @@ def broken_rules(
     entries: Sequence[str] = (),
     elsewhere: Mapping[Environment, OriginCheck] | None = None,
 ) -> list[BrokenRule]:
-    """Each rule of the middleware's configuration that ``request`` breaks.
+    """Each rule of the middleware's configuration that ``request`` breaks (for a request Starlette refused).
 
     ``entries`` are the allowed origin entries and ``elsewhere`` says which
     origins other environments allow; both only add notes on near misses.
@@ -72,17 +75,14 @@ def broken_rules(
     if not cors.is_allowed_origin(request.origin):
         rules.append(origin_rule(request.origin, environment, cors.is_allowed_origin, entries, elsewhere or {}))
     if request.method not in cors.allow_methods:
-        rules.append(
-            BrokenRule(
-                f"method {request.method} not in CORS_ALLOW_METHODS", f"add {request.method} to CORS_ALLOW_METHODS"
-            )
-        )
+        method = cut(request.method)
+        rules.append(BrokenRule(f"method {method} not in CORS_ALLOW_METHODS", f"add {method} to CORS_ALLOW_METHODS"))
     refused = [header for header in request.headers if header.lower() not in cors.allow_headers]
     if refused and not cors.allow_all_headers:
         rules.append(
             BrokenRule(
-                f"headers {', '.join(h.lower() for h in refused)} not in CORS_ALLOW_HEADERS",
-                f"add {', '.join(refused)} to CORS_ALLOW_HEADERS",
+                f"headers {cut(', '.join(h.lower() for h in refused))} not in CORS_ALLOW_HEADERS",
+                f"add {cut(', '.join(refused))} to CORS_ALLOW_HEADERS",
             )
         )
     if request.private_network and not cors.allow_private_network:
@@ -99,7 +99,7 @@ def broken_rules(
                 "send the request without credentials, or set CORS_ALLOW_CREDENTIALS=true (never together with '*')",
             )
         )
-    return rules
+    return rules or [UNEXPLAINED]
 
 
 def origin_rule(
@@ -114,14 +114,14 @@ def origin_rule(
         fix = f"{quoted(origin)} is not an origin a browser sends (scheme://host[:port]); check the Origin header"
     elif browser_form.text != origin and allows(browser_form.text):
         fix = (
-            f"a browser never sends {quoted(origin)}: it sends {browser_form.text}"
+            f"a browser never sends {quoted(origin)}: it sends {cut(browser_form.text)}"
             f" ({', '.join(browser_form.changes)}), which is allowed"
         )
     elif environment is Environment.PRODUCTION and browser_form.text.startswith("http://"):
         fix = "production allows https:// origins only: serve the page over https"
     else:
         fix = (
-            f"if that page should call this service, add {browser_form.text} to CORS_ALLOW_ORIGINS for"
+            f"if that page should call this service, add {cut(browser_form.text)} to CORS_ALLOW_ORIGINS for"
             f" APP_ENV={environment} (the variable replaces the whole list: keep the others)"
         )
     notes = near_misses(origin, browser_form, environment, allows, entries, elsewhere)
@@ -144,7 +144,7 @@ def near_misses(
     scheme, host, port = origin_parts(text)
     twin = f"{'https' if scheme == 'http' else 'http'}://{text.partition('://')[2]}"
     if allows(twin):
-        notes.append(f"{twin} is allowed, over the other scheme: serve the page as {twin}, or add {text}")
+        notes.append(f"{twin} is allowed, over the other scheme: serve the page as {twin}, or add {cut(text)}")
     for entry in entries:
         entry_scheme, entry_host, entry_port = origin_parts(entry)
         if entry_scheme != scheme or is_pattern(entry):
@@ -157,10 +157,10 @@ def near_misses(
             continue
         parent = entry_host[2:]
         if host == parent:
-            notes.append(f"{entry} matches one label before {parent}, not {parent} itself: add {text}")
+            notes.append(f"{entry} matches one label before {parent}, not {parent} itself: add {cut(text)}")
         elif host.endswith(f".{parent}") and "." in host.removesuffix(f".{parent}"):
             deeper = text.replace(host, f"*.{host.partition('.')[2]}", 1)
-            notes.append(f"{entry} reaches one subdomain level only: add {text}, or the pattern {deeper}")
+            notes.append(f"{entry} reaches one subdomain level only: add {cut(text)}, or the pattern {cut(deeper)}")
     notes += [f"allowed in {other}, not in {environment}" for other, check in elsewhere.items() if check(text)]
     return notes
 
@@ -195,10 +195,14 @@ def port_name(port: str) -> str:
     return f"port {port}" if port else "the default port"
 
 
+def cut(value: str) -> str:
+    """``value``, cut when long."""
+    return value if len(value) <= QUOTED_VALUE_LIMIT else value[:QUOTED_VALUE_LIMIT] + "...(cut)"
+
+
 def quoted(value: str) -> str:
     """``value`` quoted as a Python string, cut when long."""
-    cut = value if len(value) <= QUOTED_VALUE_LIMIT else value[:QUOTED_VALUE_LIMIT] + "...(cut)"
-    return repr(cut)
+    return repr(cut(value))
 
 
 def explanation(rules: Sequence[BrokenRule]) -> str:

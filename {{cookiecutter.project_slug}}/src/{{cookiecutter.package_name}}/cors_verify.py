@@ -33,6 +33,8 @@ from .cors_policy import ALL_ORIGINS, DEFAULT_PORTS, CorsPolicy, Environment
 from .cors_reasons import SIMPLE_METHODS, origin_parts
 
 USER_AGENT = "cors-verify"
+BODY_BYTES_READ = 65536
+"""Only the headers are checked; at most this much of a body is read before the connection is closed."""
 NOT_SENT = "none"
 ALL_LISTED = "all configured"
 ALLOW_CREDENTIALS = "access-control-allow-credentials"
@@ -111,7 +113,7 @@ class Target:
         try:
             connection.request(method, self.path, headers=dict([("User-Agent", USER_AGENT), *headers]))
             response = connection.getresponse()
-            response.read()
+            response.read(BODY_BYTES_READ)
             return response.status, [(name.lower(), value) for name, value in response.getheaders()]
         finally:
             connection.close()
