@@ -26,6 +26,12 @@ PROJECT = Path(__file__).resolve().parents[1]
 PARTNERS = "https://app.example.com,https://*.tenants.example.com"
 
 
+@pytest.fixture(autouse=True)
+def elsewhere(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Run in an empty directory: a service that keeps files (a SQLite database) keeps them there."""
+    monkeypatch.chdir(tmp_path)
+
+
 @pytest.fixture
 def explain(capsys: pytest.CaptureFixture[str]) -> Explain:
     """Run ``cors explain`` in this process; return its exit status, output and error output."""
