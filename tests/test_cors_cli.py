@@ -9,6 +9,7 @@ import shlex
 import subprocess
 import sys
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -43,16 +44,24 @@ def project(generated: Callable[[str, Mapping[str, Any]], Path]) -> Path:
     return generated(VARIANT, VARIANTS[VARIANT])
 
 
+class Servers(dict[str, str]):
+    """The generated service under uvicorn, one server per environment, started when first asked for."""
+
+    def __init__(self, project: Path, logs: Path, stack: ExitStack) -> None:
+        super().__init__()
+        self.project, self.logs, self.stack = project, logs, stack
+
+    def __missing__(self, environment: str) -> str:
+        env = {**service_environment(), "APP_ENV": environment}
+        url = self.stack.enter_context(generated_service(self.project, env, self.logs / f"{environment}.log"))
+        self[environment] = url
+        return url
+
+
 @pytest.fixture(scope="module")
-def servers(project: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """The generated service under uvicorn, one server per environment; their base URLs."""
-    logs = tmp_path_factory.mktemp("cors-cli-logs")
-    with (
-        generated_service(project, {**service_environment(), "APP_ENV": "development"}, logs / "dev.log") as dev,
-        generated_service(project, {**service_environment(), "APP_ENV": "staging"}, logs / "staging.log") as staging,
-        generated_service(project, {**service_environment(), "APP_ENV": "production"}, logs / "prod.log") as prod,
-    ):
-        yield {"development": dev, "staging": staging, "production": prod}
+def servers(project: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    with ExitStack() as stack:
+        yield Servers(project, tmp_path_factory.mktemp("cors-cli-logs"), stack)
 
 
 def header_text(origin: Origin) -> str:
