@@ -38,6 +38,11 @@ def all_origins_with_credentials() -> Starlette:
     return service(allow_origins=["*"])
 
 
+def tells_refused_origins_the_configuration() -> Starlette:
+    """Configured right, but stock Starlette sends its allowed methods, headers and credentials to every origin."""
+    return service(allow_origins=[INTENDED_ORIGIN], allow_headers=["Authorization"], expose_headers=["X-Total-Count"])
+
+
 def trusts_null_and_http_twin() -> Starlette:
     """Sandboxed iframes send 'null'; the http twin can be served by anyone on the network path."""
     return service(allow_origins=[INTENDED_ORIGIN, "null", INTENDED_ORIGIN.replace("https", "http")])

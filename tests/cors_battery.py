@@ -10,7 +10,9 @@ case, default port, trailing dot, userinfo, ...) matches nothing.
 
 :func:`audit` sends every origin of a corpus to a live server, as a preflight
 and as a simple request, and returns findings: one line per deviation from
-the oracle. An empty list is a pass.
+the oracle. An empty list is a pass. A response that allows no origin must
+also carry no other ``Access-Control-*`` header: those tell a scanner the
+configuration (methods, headers, credentials) although no browser may use it.
 """
 
 from __future__ import annotations
@@ -282,6 +284,9 @@ def judge(answer: Answer, policy: IntendedPolicy, acceptable: set[str | None]) -
         problems.append(f"Access-Control-Allow-Credentials is {credentials}")
     if not answer.varies_on_origin():
         problems.append(f"Vary {answer.values('vary')} does not include Origin")
+    leaked = sorted({key.lower() for key, _ in answer.headers if key.lower().startswith("access-control-")})
+    if not allow_origin and leaked:
+        problems.append(f"allows no origin, yet sends {', '.join(leaked)}")
     return problems
 
 

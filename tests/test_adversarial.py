@@ -140,6 +140,7 @@ BROKEN = {
     ],
     "all_origins_with_credentials": ["null", "unrelated https origin", "suffix lookalike", "http twin", "other port"],
     "trusts_null_and_http_twin": ["null", "http twin"],
+    "tells_refused_origins_the_configuration": ["null", "unrelated https origin", "suffix lookalike", "other port"],
 }
 
 

@@ -84,7 +84,7 @@ def variant(request: pytest.FixtureRequest, generated: Callable[[str, Mapping[st
 
 def test_every_choice_combination_is_generated() -> None:
     cookiecutter_json = json.loads((TEMPLATE / "cookiecutter.json").read_text(encoding="utf-8"))
-    choices = {k: v for k, v in cookiecutter_json.items() if isinstance(v, list)}
+    choices = {k: v for k, v in cookiecutter_json.items() if isinstance(v, list) and not k.startswith("_")}
     combinations = set(itertools.product(*choices.values()))
 
     covered = {tuple(answers_for(a)[k] for k in choices) for a in VARIANTS.values()}

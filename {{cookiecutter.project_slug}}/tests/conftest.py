@@ -2,6 +2,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+{%- if cookiecutter.origin_registry == "database" %}
+from pathlib import Path
+{%- endif %}
 from typing import Any
 
 import pytest
@@ -14,11 +17,20 @@ ClientFactory = Callable[..., TestClient]
 
 
 @pytest.fixture(autouse=True)
+{%- if cookiecutter.origin_registry == "database" %}
+def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Keep the developer's shell and ``.env`` out of the tests; each test gets its own empty registry."""
+    for name in list(os.environ):
+        if name in ("APP_ENV", "ADMIN_TOKEN") or name.startswith("CORS_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'origins.db'}")
+{%- else %}
 def isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep the developer's shell and ``.env`` out of the tests."""
     for name in list(os.environ):
         if name == "APP_ENV" or name.startswith("CORS_"):
             monkeypatch.delenv(name)
+{%- endif %}
     monkeypatch.setitem(Settings.model_config, "env_file", None)
 
 

@@ -8,22 +8,32 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event
+from sqlalchemy import String, event
+from sqlalchemy.engine import make_url
 
 from {{ cookiecutter.package_name }}.app import create_app
-from {{ cookiecutter.package_name }}.origin_registry import Base, OriginRegistry, OriginStore
+from {{ cookiecutter.package_name }}.origin_registry import (
+    Base,
+    OriginRegistry,
+    OriginStore,
+    RefusedOriginsError,
+    StoredOrigin,
+    canonical_origins,
+    masked_url,
+)
 from {{ cookiecutter.package_name }}.settings import ConfigurationError, Settings
 
-BEARER = "test-admin-token"
+BEARER = "test-admin-token-of-at-least-32-characters"
 AUTH = {"Authorization": f"Bearer {BEARER}"}
 STATIC = "https://static.example.com"
 NEW = "https://tenant-1.example.com"
@@ -207,7 +217,7 @@ def test_without_a_token_the_admin_endpoints_do_not_exist(service: Service) -> N
 
 
 def test_a_write_elsewhere_arrives_within_the_refresh_interval(service: Service, other_writer: OriginStore) -> None:
-    with service(cors_registry_refresh_seconds=0.2) as client:
+    with service(cors_registry_refresh_seconds=0.5) as client:
         assert not allows(client, NEW)
 
         other_writer.add([NEW])
@@ -216,7 +226,7 @@ def test_a_write_elsewhere_arrives_within_the_refresh_interval(service: Service,
 
 
 def test_two_instances_sharing_a_database_converge_after_a_write_on_one(service: Service) -> None:
-    with service(cors_registry_refresh_seconds=0.2) as first, service(cors_registry_refresh_seconds=0.2) as second:
+    with service(cors_registry_refresh_seconds=0.5) as first, service(cors_registry_refresh_seconds=0.5) as second:
         assert not allows(first, NEW)
         assert not allows(second, NEW)
 
@@ -240,3 +250,129 @@ def test_a_missing_database_driver_is_named_at_start_up(monkeypatch: pytest.Monk
     with pytest.raises(ConfigurationError, match=r"needs the psycopg package.*\[postgresql\]") as refused:
         create_app(Settings(database_url="postgresql://service:secret@db.internal/origins"))
     assert "secret" not in str(refused.value)
+
+
+def test_the_admin_endpoints_stay_out_of_the_openapi_schema(service: Service) -> None:
+    with service() as client:
+        assert client.get("/admin/origins", headers=AUTH).status_code == 200
+        paths = client.get("/openapi.json").json()["paths"]
+
+    assert "/health" in paths
+    assert [path for path in paths if path.startswith("/admin")] == []
+
+
+def test_every_entry_the_grammar_accepts_fits_the_column() -> None:
+    longest_host = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 61])
+    longest = [
+        f"https://{longest_host}:65535",
+        f"https://*.{longest_host[2:]}:65535",
+        "https://[ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255]:65535",
+    ]
+    too_long = [f"https://e.{longest_host}", "http://[fe80::1%" + "a" * 400 + "]:8000"]
+    column = StoredOrigin.__table__.c.origin.type
+
+    accepted = canonical_origins(longest)
+    assert isinstance(column, String)
+    assert column.length is not None
+    assert max(len(origin) for origin in accepted) <= column.length
+    with pytest.raises(RefusedOriginsError) as refused:
+        canonical_origins(too_long)
+    assert sorted(refused.value.reasons) == [0, 1]
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """A SQLite file whose lock waits last 0.1 s (SQLite's ``timeout`` option) instead of 5 s."""
+    return f"sqlite:///{tmp_path / 'origins.db'}?timeout=0.1"
+
+
+@contextmanager
+def locked(url: str) -> Iterator[None]:
+    """Hold SQLite's exclusive lock, as a long write or a stuck process would."""
+    connection = sqlite3.connect(make_url(url).database or "", isolation_level=None)
+    try:
+        connection.execute("BEGIN EXCLUSIVE")
+        yield
+    finally:
+        connection.close()
+
+
+def test_a_locked_database_gets_503_while_the_last_snapshot_keeps_serving(
+    sqlite_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = Settings(database_url=sqlite_url, admin_token=BEARER, cors_registry_refresh_seconds=0.5)
+    with caplog.at_level(logging.WARNING), TestClient(create_app(settings)) as client:
+        client.post("/admin/origins", json={"origins": [NEW]}, headers=AUTH)
+
+        with locked(sqlite_url):
+            written = client.post("/admin/origins", json={"origins": ["https://tenant-2.example.com"]}, headers=AUTH)
+            listed = client.get("/admin/origins", headers=AUTH)
+            removed = client.delete("/admin/origins", params={"origin": NEW}, headers=AUTH)
+            assert allows(client, NEW)
+            time.sleep(1.3)
+            assert allows(client, NEW)
+
+        assert [written.status_code, listed.status_code, removed.status_code] == [503, 503, 503]
+        assert "database is locked" in written.json()["detail"]
+        assert wait_until(lambda: client.get("/admin/origins", headers=AUTH).status_code == 200, seconds=5) < 5
+        assert client.get("/admin/origins", headers=AUTH).json() == {"origins": [NEW]}
+
+    failures = [r for r in caplog.records if "could not refresh" in r.getMessage()]
+    assert len(failures) == 1, "a failing database is logged when it fails, not at every refresh"
+    assert failures[0].exc_info is None
+    assert "database is locked" in failures[0].getMessage()
+
+
+@pytest.mark.parametrize("problem", ["missing directory", "not a database", "locked"])
+def test_a_database_that_cannot_be_used_stops_start_up_with_one_line(
+    sqlite_url: str, tmp_path: Path, problem: str
+) -> None:
+    url = {"missing directory": f"sqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}"}.get(problem, sqlite_url)
+    if problem == "not a database":
+        (tmp_path / "origins.db").write_bytes(b"not SQLite " * 100)
+    guard = locked(sqlite_url) if problem == "locked" else nullcontext()
+
+    with guard, pytest.raises(ConfigurationError) as refused:
+        create_app(Settings(database_url=url))
+
+    message = str(refused.value)
+    assert message.startswith(f"DATABASE_URL: {url!r} cannot be used: ")
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://service:s3cret-pw@db.internal:port/origins",
+        "postgresql://service:s3cret@pw@db.internal/origins",
+        "nosuchdb://service:s3cret-pw@db.internal/origins",
+        "sqlite:///origins.db?timeout=s3cret-pw",
+    ],
+)
+def test_a_malformed_database_url_is_refused_without_its_password(url: str) -> None:
+    with pytest.raises(ConfigurationError) as refused:
+        create_app(Settings(database_url=url))
+
+    message = str(refused.value)
+    assert message.startswith("DATABASE_URL: ")
+    assert "\n" not in message
+    assert "s3cret" not in message or "timeout=s3cret" in url, "only a password is hidden"
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://service:s3cret@db.internal/origins", "postgresql://service:***@db.internal/origins"),
+        ("postgresql://service:s3c@r/et@db.internal/origins", "postgresql://service:***@db.internal/origins"),
+        ("postgresql://service:a://b@db.internal/origins", "postgresql://service:***@db.internal/origins"),
+        ("service:s3cret@db.internal/origins", "service:***@db.internal/origins"),
+        (
+            "postgresql://db.internal/origins?sslmode=require&Password=s3cret",
+            "postgresql://db.internal/origins?sslmode=require&Password=***",
+        ),
+        ("postgresql://service@db.internal/origins", "postgresql://service@db.internal/origins"),
+        ("sqlite:///origins.db", "sqlite:///origins.db"),
+    ],
+)
+def test_a_database_url_is_shown_without_its_password(url: str, shown: str) -> None:
+    assert masked_url(url) == shown

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from {{ cookiecutter.package_name }}.cli import main
+from {{ cookiecutter.package_name }}.cli import PROGRAM, main
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -105,3 +106,37 @@ def test_cors_explain_sees_the_stored_origins(origins: Run, capsys: pytest.Captu
 
     assert main(explain) == 0
     assert "rule: frontend (https://tenant-7.example.com)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("action", [("add", "https://a.example.com"), ("remove", "https://a.example.com"), ("list",)])
+def test_a_locked_database_is_one_line_and_a_failure(
+    monkeypatch: pytest.MonkeyPatch, origins: Run, tmp_path: Path, action: tuple[str, ...]
+) -> None:
+    database = tmp_path / "locked.db"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{database}?timeout=0.1")
+    assert origins("add", "https://b.example.com")[0] == 0
+    holder = sqlite3.connect(database, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        status, output, error = origins(*action)
+    finally:
+        holder.close()
+
+    assert status == 1
+    assert output == ""
+    assert error.count("\n") == 1
+    assert error.startswith(f"{PROGRAM}: nothing was changed: DATABASE_URL: ")
+    assert "database is locked" in error
+    assert origins("list")[1] == "https://b.example.com\n"
+
+
+def test_a_database_in_a_missing_directory_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, origins: Run, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'missing' / 'origins.db'}")
+
+    status, _, error = origins("list")
+
+    assert status == 1
+    assert error.count("\n") == 1
+    assert "unable to open database file" in error

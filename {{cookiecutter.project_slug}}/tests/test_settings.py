@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 
 from {{ cookiecutter.package_name }}.cors_policy import Environment
-from {{ cookiecutter.package_name }}.settings import ORIGIN_PROFILES, ConfigurationError, Settings, load_cors_policy
+from {{ cookiecutter.package_name }}.settings import (
+    ORIGIN_PROFILES,
+    ConfigurationError,
+    Settings,
+    load_cors_policy,
+{%- if cookiecutter.origin_registry == "database" %}
+    load_settings,
+{%- endif %}
+)
 
 
 @pytest.mark.parametrize(
@@ -82,9 +90,21 @@ REFUSED = [
     pytest.param({"CORS_ALLOW_METHODS": "GET,BAD METHOD"}, "CORS_ALLOW_METHODS", id="method"),
     pytest.param({"CORS_ALLOW_HEADERS": "X-Ok,X:Bad"}, "CORS_ALLOW_HEADERS", id="header"),
     pytest.param({"CORS_ALLOW_ORIGINS": '["https://a.example.com"'}, "CORS_ALLOW_ORIGINS", id="broken-json"),
+    pytest.param({"CORS_ALLOW_ORIGINS": '["https://a.example.com", 1]'}, "CORS_ALLOW_ORIGINS", id="json-not-strings"),
+    pytest.param({"CORS_ALLOW_ORIGINS": '{"a": "https://a.example.com"}'}, "CORS_ALLOW_ORIGINS", id="json-object"),
+    pytest.param({"CORS_EXPOSE_HEADERS": '["X-Total", null]'}, "CORS_EXPOSE_HEADERS", id="json-null"),
     pytest.param({"CORS_MAX_AGE": "-5"}, "CORS_MAX_AGE", id="max-age"),
     pytest.param({"CORS_ALLOW_CREDENTIALS": "maybe"}, "CORS_ALLOW_CREDENTIALS", id="credentials"),
     pytest.param({"APP_ENV": "prod"}, "APP_ENV", id="environment"),
+{%- if cookiecutter.origin_registry == "database" %}
+    pytest.param({"CORS_REGISTRY_REFRESH_SECONDS": "inf"}, "CORS_REGISTRY_REFRESH_SECONDS", id="refresh-infinite"),
+    pytest.param({"CORS_REGISTRY_REFRESH_SECONDS": "nan"}, "CORS_REGISTRY_REFRESH_SECONDS", id="refresh-nan"),
+    pytest.param({"CORS_REGISTRY_REFRESH_SECONDS": "1e-6"}, "CORS_REGISTRY_REFRESH_SECONDS", id="refresh-busy-loop"),
+    pytest.param({"CORS_REGISTRY_REFRESH_SECONDS": "0.4"}, "CORS_REGISTRY_REFRESH_SECONDS", id="refresh-too-often"),
+    pytest.param({"CORS_REGISTRY_REFRESH_SECONDS": "3601"}, "CORS_REGISTRY_REFRESH_SECONDS", id="refresh-too-rare"),
+    pytest.param({"CORS_REGISTRY_REFRESH_SECONDS": "\u0665"}, "CORS_REGISTRY_REFRESH_SECONDS", id="refresh-non-ascii"),
+    pytest.param({"CORS_REGISTRY_REFRESH_SECONDS": "-5"}, "CORS_REGISTRY_REFRESH_SECONDS", id="refresh-negative"),
+{%- endif %}
 ]
 
 
@@ -100,6 +120,68 @@ def test_a_bad_configuration_is_refused_naming_the_variable(
 
     assert named in str(refused.value)
     assert "\n" not in str(refused.value)
+
+
+def test_a_bad_boolean_says_what_to_write(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CORS_ALLOW_CREDENTIALS", "maybe")
+
+    with pytest.raises(ConfigurationError, match=r"^CORS_ALLOW_CREDENTIALS: 'maybe' is refused: .* true or false$"):
+        load_cors_policy()
+{%- if cookiecutter.origin_registry == "database" %}
+
+
+@pytest.mark.parametrize("seconds", ["0.5", "5", " 30 ", "3600"])
+def test_refresh_intervals_within_bounds_are_read(monkeypatch: pytest.MonkeyPatch, seconds: str) -> None:
+    monkeypatch.setenv("CORS_REGISTRY_REFRESH_SECONDS", seconds)
+
+    assert load_settings().cors_registry_refresh_seconds == float(seconds)
+
+
+LONG_RANDOM = "k3XQ-vt9_Zr0bP7aY2mW8cLd5sHfJ1uN"
+
+
+@pytest.mark.parametrize(
+    ("token", "reason"),
+    [
+        pytest.param(LONG_RANDOM[:31], "has only 31 of the 32 characters", id="short"),
+        pytest.param("x", "has only 1 of the 32 characters", id="one-character"),
+        pytest.param(f" {LONG_RANDOM}", "starts or ends with whitespace", id="leading-space"),
+        pytest.param(f"{LONG_RANDOM}\n", "starts or ends with whitespace", id="trailing-newline"),
+        pytest.param("   ", "starts or ends with whitespace", id="only-spaces"),
+        pytest.param(f"{LONG_RANDOM}\u00e9", "an Authorization header cannot carry", id="non-ascii"),
+        pytest.param(f"{LONG_RANDOM[:16]} {LONG_RANDOM[16:]}", "header cannot carry", id="inner-space"),
+    ],
+)
+def test_a_weak_or_unusable_admin_token_is_refused_without_echoing_it(
+    monkeypatch: pytest.MonkeyPatch, token: str, reason: str
+) -> None:
+    monkeypatch.setenv("ADMIN_TOKEN", token)
+
+    with pytest.raises(ConfigurationError) as refused:
+        load_settings()
+
+    message = str(refused.value)
+    assert message.startswith("ADMIN_TOKEN: ")
+    assert reason in message
+    assert "\n" not in message
+    assert LONG_RANDOM[:8] not in message
+
+
+@pytest.mark.parametrize("token", ["", None])
+def test_an_empty_admin_token_turns_the_admin_api_off(monkeypatch: pytest.MonkeyPatch, token: str | None) -> None:
+    if token is not None:
+        monkeypatch.setenv("ADMIN_TOKEN", token)
+
+    assert load_settings().admin_token is None
+
+
+def test_a_long_random_admin_token_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ADMIN_TOKEN", LONG_RANDOM)
+
+    token = load_settings().admin_token
+    assert token is not None
+    assert token.get_secret_value() == LONG_RANDOM
+{%- endif %}
 
 
 def test_the_process_stops_before_serving_with_one_line() -> None:
@@ -121,6 +203,7 @@ def test_the_process_stops_before_serving_with_one_line() -> None:
 
     assert result.returncode != 0
     assert result.stderr.strip().count("\n") == 0
+    assert "Traceback" not in result.stderr
     assert "CORS_ALLOW_ORIGINS" in result.stderr
     assert "http://app.example.com" in result.stderr
 

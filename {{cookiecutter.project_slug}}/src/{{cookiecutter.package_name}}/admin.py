@@ -1,7 +1,9 @@
 """``/admin/origins``: manage the origin registry over HTTP, behind a bearer token.
 
-The endpoints exist only when ``ADMIN_TOKEN`` is set. A write is checked as a
-whole before anything is stored, and the serving process uses it at once.
+The endpoints exist only when ``ADMIN_TOKEN`` is set, and stay out of the
+OpenAPI schema. A write is checked as a whole before anything is stored, and
+the serving process uses it at once. A database that fails or is locked gets a
+503 answer with the reason; the service keeps serving its last snapshot.
 """
 
 from __future__ import annotations
@@ -9,12 +11,13 @@ from __future__ import annotations
 from secrets import compare_digest
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, status
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, status
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field, SecretStr
 
-from .origin_registry import OriginRegistry, RefusedOriginsError
+from .origin_registry import OriginRegistry, RefusedOriginsError, RegistryUnavailableError
 
 bearer = HTTPBearer(auto_error=False, description="The service's ADMIN_TOKEN")
 
@@ -42,6 +45,13 @@ def refused(error: RefusedOriginsError, location: tuple[str, ...], entries: list
     )
 
 
+async def registry_unavailable(request: Request, error: Exception) -> JSONResponse:
+    """503 with the database's reason (no URL, no password): the client may try again later."""
+    reason = error.reason if isinstance(error, RegistryUnavailableError) else "unknown"
+    detail = f"The origin registry's database cannot be used now ({reason}); nothing was changed. Try again later"
+    return JSONResponse({"detail": detail}, status_code=status.HTTP_503_SERVICE_UNAVAILABLE)
+
+
 def admin_router(registry: OriginRegistry, token: SecretStr) -> APIRouter:
     expected = token.get_secret_value().encode()
 
@@ -53,7 +63,9 @@ def admin_router(registry: OriginRegistry, token: SecretStr) -> APIRouter:
                 headers={"WWW-Authenticate": "Bearer"},
             )
 
-    router = APIRouter(prefix="/admin/origins", tags=["admin"], dependencies=[Depends(require_token)])
+    router = APIRouter(
+        prefix="/admin/origins", tags=["admin"], dependencies=[Depends(require_token)], include_in_schema=False
+    )
 
     @router.get("")
     def list_origins() -> OriginList:
@@ -83,3 +95,4 @@ def mount_admin(app: FastAPI, registry: OriginRegistry, token: SecretStr | None)
     """Add the admin endpoints when a token is configured; without one they do not exist."""
     if token is not None and token.get_secret_value():
         app.include_router(admin_router(registry, token))
+        app.add_exception_handler(RegistryUnavailableError, registry_unavailable)

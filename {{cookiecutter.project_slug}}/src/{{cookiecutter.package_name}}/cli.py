@@ -107,7 +107,7 @@ def parser() -> Parser:
         command.add_argument("--path", type=request_path, default="/health", help="the path to ask (/health)")
         command.add_argument("--json", action="store_true", help="print one JSON object")
 {%- if cookiecutter.origin_registry == "database" %}
-    add_registry_commands(commands)
+    add_registry_commands(commands, PROGRAM)
 {%- endif %}
     return root
 

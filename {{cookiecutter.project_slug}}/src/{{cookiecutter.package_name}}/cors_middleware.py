@@ -6,6 +6,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -13,10 +14,11 @@ from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import PlainTextResponse, Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .cors_policy import CorsPolicy, Environment, OriginMatcher
 from .cors_reasons import BrokenRule, CrossOriginRequest, broken_rules, explanation
+from .refusal_log import RefusalLog
 
 logger = logging.getLogger("{{ cookiecutter.package_name }}")
 
@@ -33,6 +35,24 @@ PREFLIGHT_CACHE_KEY_BYTES = 1024
 """Preflights whose origin and requested method and headers are longer are answered but not kept."""
 
 PreflightKey = tuple[bytes, bytes, bytes | None, bytes | None]
+
+RawHeaders = list[tuple[bytes, bytes]]
+
+
+def without_cors_headers(headers: RawHeaders) -> RawHeaders:
+    """The headers of an answer to a refused origin: no ``Access-Control-*`` one (``Vary`` stays).
+
+    Starlette adds its configuration (allowed methods and headers, credentials,
+    exposed headers) to refusals too; a browser ignores them there, but they
+    tell a scanner what the service allows.
+    """
+    return [(name, value) for name, value in headers if not name.lower().startswith(b"access-control-")]
+
+
+async def send_without_cors_headers(message: Message, send: Send) -> None:
+    if message["type"] == "http.response.start":
+        message["headers"] = without_cors_headers(list(message.get("headers", [])))
+    await send(message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,14 +75,17 @@ class PolicyCORSMiddleware(CORSMiddleware):
     Starlette keeps the protocol (preflights, simple requests, ``Vary``); only
     the question "is this origin allowed?" is answered by the policy, which
     knows the safe wildcard patterns and never needs a hand-written regex.
+    To an origin that is not allowed, Starlette's answer is sent without any
+    ``Access-Control-*`` header.
 
     A preflight's answer depends only on its origin, method and requested
     headers, so Starlette's answer is kept and sent again for the same
     question, without building a response or entering the routes. The cache
     holds at most :data:`PREFLIGHT_CACHE_ENTRIES` answers, so endless distinct
     origins cost memory no more than that, and it is emptied whenever the
-    allowed origins change. A refused preflight is logged every time, whether
-    its answer is new or kept.
+    allowed origins change. A refused preflight is logged whether its answer
+    is new or kept, at most :data:`~.refusal_log.DEFAULT_PER_SECOND` lines a
+    second (:class:`RefusalLog` counts the rest).
     """
 
     def __init__(self, app: ASGIApp, policy: CorsPolicy, current_matcher: CurrentMatcher) -> None:
@@ -79,6 +102,7 @@ class PolicyCORSMiddleware(CORSMiddleware):
         self.environment = policy.environment
         self.preflight_answers: dict[PreflightKey, PreflightAnswer] = {}
         self._answers_matcher = current_matcher()
+        self.refusal_log = RefusalLog(logger, "cors_refusal")
 
     def is_allowed_origin(self, origin: str) -> bool:
         return self.current_matcher()(origin)
@@ -98,9 +122,13 @@ class PolicyCORSMiddleware(CORSMiddleware):
             self._answers_matcher = matcher
         answer = self.preflight_answers.get(key)
         if answer is None:
-            response = self.preflight_response(request_headers=Headers(scope=scope))
+            request_headers = Headers(scope=scope)
+            response = self.preflight_response(request_headers)
+            headers = response.raw_headers
+            if not self.is_allowed_origin(request_headers["origin"]):
+                headers = without_cors_headers(headers)
             answer = PreflightAnswer(
-                response.status_code, response.raw_headers, bytes(response.body), refused=response.status_code == 400
+                response.status_code, headers, bytes(response.body), refused=response.status_code == 400
             )
             self.keep(key, answer)
         elif answer.refused:
@@ -113,6 +141,12 @@ class PolicyCORSMiddleware(CORSMiddleware):
         if len(self.preflight_answers) >= PREFLIGHT_CACHE_ENTRIES:
             del self.preflight_answers[next(iter(self.preflight_answers))]
         self.preflight_answers[key] = answer
+
+    async def simple_response(self, scope: Scope, receive: Receive, send: Send, request_headers: Headers) -> None:
+        origin = request_headers.get("origin")
+        if origin is not None and not self.is_allowed_origin(origin):
+            send = partial(send_without_cors_headers, send=send)
+        await super().simple_response(scope, receive, send, request_headers)
 
     def preflight_response(self, request_headers: Headers) -> Response:
         """Starlette's answer to a preflight; a refusal is also logged, once."""
@@ -133,7 +167,7 @@ class PolicyCORSMiddleware(CORSMiddleware):
             environment=self.environment,
             rules=tuple(self.refused_rules(request_headers)),
         )
-        logger.warning(refusal.log_line(), extra={"cors_refusal": refusal.fields()})
+        self.refusal_log.warning(refusal.log_line(), refusal.fields())
 
     def refused_rules(self, request_headers: Headers) -> list[str]:
         """Name each setting the preflight breaks, with the refused values."""

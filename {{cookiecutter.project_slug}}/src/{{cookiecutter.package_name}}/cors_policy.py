@@ -171,9 +171,14 @@ def _split_authority(authority: str, setting: str, entry: str) -> tuple[str, str
 def _check_host(host: str, setting: str, entry: str, scheme: str) -> None:
     if host.startswith("["):
         try:
-            ipaddress.IPv6Address(host[1:-1])
+            address = ipaddress.IPv6Address(host[1:-1])
         except ValueError:
             raise PolicyError(setting, entry, "has an invalid IPv6 address", "Write it as http://[::1]:8000") from None
+        if address.scope_id is not None:
+            bare = host[1:-1].partition("%")[0]
+            raise PolicyError(
+                setting, entry, "has an IPv6 zone index, which no browser sends", f"Write '{scheme}://[{bare}]'"
+            )
         return
     if not host.isascii():
         try:

@@ -9,21 +9,28 @@ share one database agree within one refresh interval.
 Stored origins obey the grammar and the safety rules of ``cors_policy``: a
 write is checked before anything is stored, and a stored row that the running
 environment refuses (``http://`` in production, say) is ignored and logged.
+
+A database that cannot be used stops start-up with one line. Once serving,
+the service keeps the last snapshot while the database is away; the admin API
+and the command line then report :class:`RegistryUnavailableError`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import re
 import threading
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime
+from typing import Concatenate, ParamSpec, TypeVar
 
 from fastapi import FastAPI
 from sqlalchemy import DateTime, String, create_engine, delete, select
 from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from starlette.concurrency import run_in_threadpool
 
@@ -34,6 +41,12 @@ logger = logging.getLogger(__name__)
 
 ORIGIN_SETTING = "origin"
 """The name refusals give to an origin written to the registry."""
+
+URL_EXAMPLES = "Write sqlite:///origins.db or postgresql://user:password@host/database"
+_QUERY_PASSWORD = re.compile(r"([?&]password=)[^&]*", re.IGNORECASE)
+
+Parameters = ParamSpec("Parameters")
+Result = TypeVar("Result")
 
 
 class Base(DeclarativeBase):
@@ -57,44 +70,104 @@ class RefusedOriginsError(ValueError):
         super().__init__("; ".join(reasons.values()))
 
 
+def masked_url(text: str) -> str:
+    """``DATABASE_URL`` as it may be shown: any password replaced by ``***``, even in a malformed URL.
+
+    Everything between ``user:`` and the last ``@`` counts as the password (an
+    unencoded ``@`` or ``/`` in a password is a common mistake), and so does a
+    ``password=`` query parameter.
+    """
+    scheme, separator, rest = text.partition("://") if "://" in text else ("", "", text)
+    userinfo, at, host = rest.rpartition("@")
+    if at:
+        user, colon, _ = userinfo.partition(":")
+        rest = f"{user}{':***' if colon else ''}@{host}"
+    return _QUERY_PASSWORD.sub(r"\1***", f"{scheme}{separator}{rest}")
+
+
 def database_url(text: str) -> URL:
     """Read ``DATABASE_URL``; a plain ``postgresql://`` URL uses psycopg 3."""
     try:
         url = make_url(text)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
+        raise ConfigurationError(f"DATABASE_URL: {masked_url(text)!r} is not a database URL. {URL_EXAMPLES}") from None
+    if "@" in (url.host or "") or "@" in (url.username or ""):
         raise ConfigurationError(
-            f"DATABASE_URL: {text!r} is not a database URL. "
-            "Write sqlite:///origins.db or postgresql://user:password@host/database"
-        ) from None
+            f"DATABASE_URL: {masked_url(text)!r} has an '@' in its user name or password. Write it as %40"
+        )
     if url.drivername in ("postgres", "postgresql"):
         url = url.set(drivername="postgresql+psycopg")
     return url
+
+
+class RegistryUnavailableError(Exception):
+    """The database could not be read or written; the message is one line and holds no password."""
+
+    def __init__(self, database: str, reason: str) -> None:
+        self.database = database
+        self.reason = reason
+        super().__init__(f"DATABASE_URL: {database!r} cannot be used: {reason}")
+
+
+StoreMethod = Callable[Concatenate["OriginStore", Parameters], Result]
+
+
+def _reports_unavailable(method: StoreMethod[Parameters, Result]) -> StoreMethod[Parameters, Result]:
+    """Report a failing database as :class:`RegistryUnavailableError` instead of SQLAlchemy's traceback."""
+
+    @functools.wraps(method)
+    def call(store: OriginStore, /, *args: Parameters.args, **kwargs: Parameters.kwargs) -> Result:
+        try:
+            return method(store, *args, **kwargs)
+        except SQLAlchemyError as error:
+            raise store.unavailable(error) from error
+
+    return call
 
 
 class OriginStore:
     """The stored origins; each method is one short transaction."""
 
     def __init__(self, url: str | URL) -> None:
-        url = database_url(url) if isinstance(url, str) else url
+        self.url = database_url(url) if isinstance(url, str) else url
+        self.shown_url = masked_url(self.url.render_as_string(hide_password=True))
         try:
-            self.engine: Engine = create_engine(url)
+            self.engine: Engine = create_engine(self.url)
         except ModuleNotFoundError as missing:
             raise ConfigurationError(
-                f"DATABASE_URL: {url.render_as_string()!r} needs the {missing.name} package, which is not installed."
+                f"DATABASE_URL: {self.shown_url!r} needs the {missing.name} package, which is not installed."
                 " For PostgreSQL, install the project with its extra: pip install -e '.[postgresql]'"
             ) from None
+        except (ArgumentError, ValueError, TypeError) as error:
+            raise ConfigurationError(
+                f"DATABASE_URL: {self.shown_url!r} cannot be used: {self.one_line(error)}. {URL_EXAMPLES}"
+            ) from None
 
+    def one_line(self, error: BaseException) -> str:
+        """The first line of an error's message, with the password masked should it appear."""
+        cause = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
+        line = next((text.strip() for text in str(cause).splitlines() if text.strip()), type(cause).__name__)
+        password = self.url.password
+        return line.replace(str(password), "***") if password else line
+
+    def unavailable(self, error: SQLAlchemyError) -> RegistryUnavailableError:
+        return RegistryUnavailableError(self.shown_url, self.one_line(error))
+
+    @_reports_unavailable
     def create_schema(self) -> None:
         Base.metadata.create_all(self.engine)
 
+    @_reports_unavailable
     def origins(self) -> list[str]:
         with Session(self.engine) as session:
             return list(session.scalars(select(StoredOrigin.origin).order_by(StoredOrigin.origin)))
 
+    @_reports_unavailable
     def stored_origins(self) -> set[str]:
         with self.engine.connect() as connection:
             return set(connection.scalars(select(StoredOrigin.origin)))
 
+    @_reports_unavailable
     def add(self, origins: Sequence[str]) -> list[str]:
         """Store the origins not stored yet, all or none; return the ones added."""
         try:
@@ -110,6 +183,7 @@ class OriginStore:
             session.add_all(StoredOrigin(origin=origin) for origin in added)
         return added
 
+    @_reports_unavailable
     def remove(self, origins: Sequence[str]) -> list[str]:
         """Delete the given origins, all in one transaction; return the ones that were stored."""
         with Session(self.engine) as session, session.begin():
@@ -172,7 +246,16 @@ class OriginRegistry:
 
     @classmethod
     def from_settings(cls, settings: Settings, policy: CorsPolicy) -> OriginRegistry:
-        return cls(OriginStore(settings.database_url), policy, settings.cors_registry_refresh_seconds)
+        """Open the configured database and load its origins; :class:`ConfigurationError` if it cannot be used."""
+        registry = cls(OriginStore(settings.database_url), policy, settings.cors_registry_refresh_seconds)
+        try:
+            registry.store.create_schema()
+            registry.refresh()
+        except RegistryUnavailableError as error:
+            raise ConfigurationError(
+                f"{error}. Check that the database exists and that this service may read and write it"
+            ) from None
+        return registry
 
     def matcher(self) -> OriginMatcher:
         """The matcher in force: static origins plus the last snapshot of the stored ones."""
@@ -200,20 +283,25 @@ class OriginRegistry:
     def add(self, entries: Iterable[str]) -> list[str]:
         """Check and store origins (all or none), then refresh; return the ones newly stored."""
         added = self.store.add(check_new_origins(entries, self.policy))
-        self.refresh()
+        self._refresh_after_write()
         return added
 
     def remove(self, entries: Iterable[str]) -> list[str]:
         """Delete origins, then refresh; return the ones that were stored."""
         removed = self.store.remove(canonical_origins(entries))
-        self.refresh()
+        self._refresh_after_write()
         return removed
+
+    def _refresh_after_write(self) -> None:
+        """The write is stored: should reading it back fail, the periodic refresh brings it in later."""
+        try:
+            self.refresh()
+        except RegistryUnavailableError as error:
+            logger.warning("stored the change but could not read the registry back; the next refresh will: %s", error)
 
     @asynccontextmanager
     async def lifespan(self, app: FastAPI) -> AsyncIterator[None]:
-        """Load the stored origins before serving, then keep them fresh until shutdown."""
-        await run_in_threadpool(self.store.create_schema)
-        await run_in_threadpool(self.refresh)
+        """Keep the stored origins (loaded when the registry was opened) fresh until shutdown."""
         task = asyncio.create_task(self._refresh_periodically())
         try:
             yield
@@ -223,12 +311,22 @@ class OriginRegistry:
                 await task
 
     async def _refresh_periodically(self) -> None:
+        """Refresh forever; a failing database is logged once when it fails and once when it is back."""
+        failing = False
         while True:
             await asyncio.sleep(self.refresh_seconds)
             try:
                 await run_in_threadpool(self.refresh)
+            except RegistryUnavailableError as error:
+                if not failing:
+                    logger.warning("could not refresh the origin registry; keeping the last snapshot: %s", error)
+                failing = True
             except Exception:
                 logger.exception("could not refresh the origin registry; keeping the last snapshot")
+            else:
+                if failing:
+                    logger.warning("the origin registry's database answers again; refreshing as usual")
+                failing = False
 
     def _refusal(self, origin: str) -> str | None:
         try:

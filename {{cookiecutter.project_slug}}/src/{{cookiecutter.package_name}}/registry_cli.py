@@ -13,14 +13,20 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from .origin_registry import OriginStore, RefusedOriginsError, canonical_origins, check_new_origins
+from .origin_registry import (
+    OriginStore,
+    RefusedOriginsError,
+    RegistryUnavailableError,
+    canonical_origins,
+    check_new_origins,
+)
 from .settings import ConfigurationError, load_cors_policy, load_settings
 
 
-def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
-    """Add the ``origins`` command group to the service's command line."""
+def add_commands(commands: argparse._SubParsersAction[Any], program: str) -> None:
+    """Add the ``origins`` command group to the service's command line, whose messages start with ``program``."""
     origins = commands.add_parser("origins", help="the origins allowed from the database")
-    origins.set_defaults(run=main, program=origins.prog)
+    origins.set_defaults(run=main, program=program)
     actions = origins.add_subparsers(dest="action", required=True)
     add = actions.add_parser("add", help="allow origins (all or none: one refused entry stores nothing)")
     add.add_argument("origins", nargs="+", metavar="ORIGIN", help="as https://app.example.com or https://*.example.com")
@@ -52,6 +58,9 @@ def main(arguments: argparse.Namespace) -> int:
         lines = run(arguments.action, getattr(arguments, "origins", ()))
     except (ConfigurationError, RefusedOriginsError) as error:
         print(f"{arguments.program}: refused, nothing was changed: {error}", file=sys.stderr)
+        return 1
+    except RegistryUnavailableError as error:
+        print(f"{arguments.program}: nothing was changed: {error}", file=sys.stderr)
         return 1
     for line in lines:
         print(line)

@@ -21,12 +21,16 @@ the same rules the project generator applied to its answers.
 
 from __future__ import annotations
 
+{% if cookiecutter.origin_registry == "database" -%}
+import math
+import re
+{% endif -%}
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Annotated, Any, Final
 
 {% if cookiecutter.origin_registry == "database" -%}
-from pydantic import PositiveFloat, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import SecretStr, ValidationError, ValidationInfo, field_validator
 {% else -%}
 from pydantic import ValidationError, ValidationInfo, field_validator
 {% endif -%}
@@ -55,6 +59,18 @@ The test environment uses the development origins.
 """
 
 StringList = Annotated[tuple[str, ...], NoDecode]
+"""A list setting: the validators read comma-separated text or a JSON array, never pydantic's own JSON decoding."""
+{%- if cookiecutter.origin_registry == "database" %}
+
+REFRESH_SECONDS_RANGE: Final = (0.5, 3600.0)
+"""How often the stored origins may be re-read: not a busy loop, not staler than an hour."""
+
+ADMIN_TOKEN_MIN_LENGTH: Final = 32
+"""A bearer token shorter than this can be guessed; ``secrets.token_urlsafe(32)`` gives 43 characters."""
+
+_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+_VISIBLE_ASCII = re.compile(r"[!-~]+")
+{%- endif %}
 
 
 class Settings(BaseSettings):
@@ -63,7 +79,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True)
 
     app_env: Environment = Environment.DEVELOPMENT
-    cors_allow_origins: StringList | None = None
+    cors_allow_origins: Annotated[tuple[str, ...] | None, NoDecode] = None
     cors_allow_credentials: bool = {{ cookiecutter.allow_credentials }}
     cors_allow_methods: StringList = {{ tuple_of(cookiecutter.allow_methods, "    ") }}
     cors_allow_headers: StringList = {{ tuple_of(cookiecutter.allow_headers, "    ") }}
@@ -71,7 +87,7 @@ class Settings(BaseSettings):
     cors_max_age: int = {{ cookiecutter.max_age }}
 {%- if cookiecutter.origin_registry == "database" %}
     database_url: str = "sqlite:///origins.db"
-    cors_registry_refresh_seconds: PositiveFloat = 5.0
+    cors_registry_refresh_seconds: float = 5.0
     admin_token: SecretStr | None = None
 {%- endif %}
 
@@ -94,6 +110,19 @@ class Settings(BaseSettings):
     @classmethod
     def _read_max_age(cls, value: Any) -> int:
         return parse_max_age(value, "CORS_MAX_AGE")
+
+{%- if cookiecutter.origin_registry == "database" %}
+
+    @field_validator("cors_registry_refresh_seconds", mode="before")
+    @classmethod
+    def _read_refresh_seconds(cls, value: Any) -> float:
+        return parse_refresh_seconds(value, "CORS_REGISTRY_REFRESH_SECONDS")
+
+    @field_validator("admin_token", mode="before")
+    @classmethod
+    def _read_admin_token(cls, value: Any) -> str | None:
+        return check_admin_token(value, "ADMIN_TOKEN")
+{%- endif %}
 
     @property
     def cors_policy(self) -> CorsPolicy:
@@ -123,6 +152,52 @@ class Settings(BaseSettings):
 class ConfigurationError(Exception):
     """The configuration cannot be used; the message is one line for the operator."""
 
+{%- if cookiecutter.origin_registry == "database" %}
+
+
+class SecretSettingError(PolicyError):
+    """A refused setting that holds a secret: the message names it but never repeats its value."""
+
+    def __init__(self, setting: str, problem: str, fix: str) -> None:
+        ValueError.__init__(self, f"{setting}: {problem}. {fix}")
+        self.setting = setting
+        self.value = ""
+
+
+def parse_refresh_seconds(value: Any, setting: str) -> float:
+    """A finite number of seconds within :data:`REFRESH_SECONDS_RANGE`, written in plain decimal digits."""
+    low, high = REFRESH_SECONDS_RANGE
+    written = isinstance(value, str) and _DECIMAL.fullmatch(value.strip()) is not None
+    given = isinstance(value, int | float) and not isinstance(value, bool)
+    seconds = float(value) if written or given else math.nan
+    if not low <= seconds <= high:
+        raise PolicyError(
+            setting, str(value), f"is not a number of seconds from {low:g} to {high:g}", "Write, for example, 5"
+        )
+    return seconds
+
+
+def check_admin_token(value: Any, setting: str) -> str | None:
+    """The bearer token, or None when unset or empty; the refusals never repeat it."""
+    token = value.get_secret_value() if isinstance(value, SecretStr) else value
+    if token is None or token == "":
+        return None
+    if not isinstance(token, str):
+        raise SecretSettingError(setting, "is not text", "Set it to a random string")
+    generate = "Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+    if token != token.strip():
+        raise SecretSettingError(
+            setting, "starts or ends with whitespace, which no client sends back", "Remove it (the value is not shown)"
+        )
+    if len(token) < ADMIN_TOKEN_MIN_LENGTH:
+        raise SecretSettingError(
+            setting, f"has only {len(token)} of the {ADMIN_TOKEN_MIN_LENGTH} characters a bearer token needs", generate
+        )
+    if not _VISIBLE_ASCII.fullmatch(token):
+        raise SecretSettingError(setting, "holds characters an Authorization header cannot carry", generate)
+    return token
+{%- endif %}
+
 
 def load_settings(**overrides: Any) -> Settings:
     """Read the settings from the environment, with ``overrides`` (such as ``app_env``) taking precedence.
@@ -134,6 +209,10 @@ def load_settings(**overrides: Any) -> Settings:
         return Settings(**overrides)
     except ValidationError as error:
         raise ConfigurationError(describe(error)) from None
+    except UnicodeDecodeError as error:
+        raise ConfigurationError(
+            f".env: byte {error.start} is not UTF-8 text ({error.reason}). Save the file as UTF-8"
+        ) from None
 
 
 def load_cors_policy(settings: Settings | None = None) -> CorsPolicy:
@@ -156,8 +235,12 @@ def load_other_policies(environment: Environment) -> dict[Environment, CorsPolic
     return policies
 
 
+FIXES: Final = {"bool_parsing": ". Write true or false", "bool_type": ". Write true or false"}
+"""What to write instead, for pydantic's own refusals that do not say it."""
+
+
 def describe(error: ValidationError) -> str:
-    """One line per problem: the environment variable, the value, the reason."""
+    """One line for all the problems: each names the environment variable, the value and the fix."""
     lines = []
     for problem in error.errors():
         cause = problem.get("ctx", {}).get("error")
@@ -165,5 +248,5 @@ def describe(error: ValidationError) -> str:
             lines.append(str(cause))
             continue
         setting = ".".join(str(part) for part in problem["loc"]).upper()
-        lines.append(f"{setting}: {problem['input']!r} is refused: {problem['msg']}")
+        lines.append(f"{setting}: {problem['input']!r} is refused: {problem['msg']}{FIXES.get(problem['type'], '')}")
     return "; ".join(lines)

@@ -1,0 +1,70 @@
+"""Warnings about refused requests, rate-limited so that a flood cannot fill the disk.
+
+A client decides how many refusals it provokes, so each refusal cannot cost a
+log line. :class:`RefusalLog` writes at most ``per_second`` lines a second on
+average (a token bucket that holds ``burst`` lines), counts the lines it drops,
+and when it writes again it first writes one line saying how many it dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+
+DEFAULT_PER_SECOND = 5.0
+DEFAULT_BURST = 5
+
+
+class RefusalLog:
+    """Rate-limited warnings, one limit per instance: share one instance per kind of refusal.
+
+    ``warning(message, fields)`` writes ``message`` at WARNING level with
+    ``fields`` attached to the record as the attribute named ``extra_key``
+    (for structured log handlers), unless the limit is reached.
+    """
+
+    def __init__(
+        self,
+        logger: logging.Logger,
+        extra_key: str,
+        *,
+        per_second: float = DEFAULT_PER_SECOND,
+        burst: int = DEFAULT_BURST,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.logger = logger
+        self.extra_key = extra_key
+        self.per_second = per_second
+        self.burst = burst
+        self.clock = clock
+        self.suppressed = 0
+        """Lines dropped since the last line written."""
+        self._tokens = float(burst)
+        self._filled_at = clock()
+        self._lock = threading.Lock()
+
+    def warning(self, message: str, fields: Mapping[str, str]) -> bool:
+        """Write the warning unless over the limit; return whether it was written."""
+        with self._lock:
+            now = self.clock()
+            elapsed = max(0.0, now - self._filled_at)
+            self._tokens = min(self.burst, self._tokens + elapsed * self.per_second)
+            self._filled_at = now
+            if self._tokens < 1:
+                self.suppressed += 1
+                return False
+            self._tokens -= 1
+            suppressed, self.suppressed = self.suppressed, 0
+        if suppressed:
+            count = {"suppressed": str(suppressed)}
+            self.logger.warning(
+                "suppressed %d refusal log line(s) since the last one written (at most %g a second)",
+                suppressed,
+                self.per_second,
+                extra={self.extra_key: count},
+                stacklevel=2,
+            )
+        self.logger.warning("%s", message, extra={self.extra_key: dict(fields)}, stacklevel=2)
+        return True
