@@ -5,6 +5,8 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# The security scanners (checkov, zizmor) live apart: checkov's pins clash with requirements.txt.
+SCANNERS := .venv-scanners
 
 # The tests drive real programs from Debian's packages: Chromium for the browser
 # tests (never a browser download), PostgreSQL for the origin registry, openssl
@@ -17,6 +19,12 @@ $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(SCANNERS)/bin/.installed: requirements-scanners.txt
+	$(PYTHON) -m venv $(SCANNERS)
+	$(SCANNERS)/bin/python -m pip install --quiet --upgrade pip
+	$(SCANNERS)/bin/python -m pip install --quiet -r requirements-scanners.txt
 	touch $@
 
 demo: $(BIN)/.installed
@@ -33,7 +41,7 @@ system-packages:
 		$(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y $$missing; \
 	fi
 
-test: $(BIN)/.installed system-packages
+test: $(BIN)/.installed $(SCANNERS)/bin/.installed system-packages
 	$(BIN)/python -m pytest -n 2
 
 bench: $(BIN)/.installed
@@ -44,4 +52,4 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff check hooks tests benchmarks && $(BIN)/ruff format --check hooks tests benchmarks
 
 clean:
-	rm -rf build $(VENV)
+	rm -rf build $(VENV) $(SCANNERS)

@@ -10,12 +10,14 @@ lands in. On a refused answer the hook exits non-zero and cookiecutter removes
 a project directory it created.
 
 ``pre_gen_project`` imports this module to run the same checks before any
-file is written; run as a script it does the rendering. The hook is
-deterministic, offline and idempotent (cruft runs it again on every update).
+file is written; run as a script it does the rendering, and shortens overlong
+Kubernetes namespaces. The hook is deterministic, offline and idempotent
+(cruft runs it again on every update).
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import re
@@ -56,7 +58,7 @@ HOOK_RENDERED = (
 OPTIONAL_PATHS: dict[tuple[str, str], list[str]] = {
     ("deploy", "kubernetes"): ["deploy"],
     ("ci", "github"): [".github"],
-    ("ci", "gitlab"): [".gitlab-ci.yml", ".gitlab"],
+    ("ci", "gitlab"): [".gitlab-ci.yml", ".gitlab", "renovate.json"],
     ("origin_registry", "database"): [
         "src/{package_name}/origin_registry.py",
         "src/{package_name}/admin.py",
@@ -65,6 +67,13 @@ OPTIONAL_PATHS: dict[tuple[str, str], list[str]] = {
         "tests/test_registry_cli.py",
     ],
 }
+
+# Each kustomization's namespace (the slug and the environment) must be a DNS
+# label, at most 63 characters: a longer one keeps its start and ends with a
+# hash of the whole name, so two long names never shorten to the same label.
+KUSTOMIZATIONS = "deploy/**/kustomization.yaml"
+NAMESPACE_LINE = re.compile(r"^namespace: (\S+)$", re.MULTILINE)
+DNS_LABEL_LENGTH = 63
 
 
 class AnswerError(ValueError):
@@ -205,6 +214,21 @@ def remove_unchosen_paths(project: Path, answers: Mapping[str, Any]) -> None:
                 path.unlink()
 
 
+def dns_label(name: str) -> str:
+    if len(name) <= DNS_LABEL_LENGTH:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{name[: DNS_LABEL_LENGTH - len(digest) - 1].rstrip('-')}-{digest}"
+
+
+def fit_namespaces(project: Path) -> None:
+    for path in sorted(project.glob(KUSTOMIZATIONS)):
+        text = path.read_text(encoding="utf-8")
+        fitted = NAMESPACE_LINE.sub(lambda line: f"namespace: {dns_label(line[1])}", text)
+        if fitted != text:
+            path.write_text(fitted, encoding="utf-8")
+
+
 def main(answers: Mapping[str, Any]) -> int:
     project = Path.cwd()
     try:
@@ -217,6 +241,7 @@ def main(answers: Mapping[str, Any]) -> int:
         print(f"note: {note}")
     render_answer_files(project, values)
     remove_unchosen_paths(project, values)
+    fit_namespaces(project)
     return 0
 
 

@@ -15,6 +15,13 @@ from .conftest import answers_for, run_tool
 from .test_generation import VARIANTS, variants_where
 
 SCHEMAS = {"github": "vendor.github-workflows", "gitlab": "vendor.gitlab-ci"}
+# The update bot that keeps each platform's pins fresh, and its configuration's schema.
+UPDATE_BOTS = {
+    "github": (".github/dependabot.yml", "vendor.dependabot"),
+    "gitlab": ("renovate.json", "vendor.renovate"),
+}
+PINNED_ACTION = re.compile(r"^[\w.-]+/[\w.-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
+EXACT_IMAGE = re.compile(r"^[\w./-]+:\d+\.\d+\.\d+(-[\w.-]+)?(@sha256:[0-9a-f]{64})?$")
 CHECK_TARGETS = {"lint", "typecheck", "test"}
 
 
@@ -108,3 +115,47 @@ def test_pre_commit_runs_ruff_and_ruff_format(generated: Callable[[str, Mapping[
     hooks = {hook["id"] for repo in config["repos"] for hook in repo["hooks"]}
 
     assert {"ruff-check", "ruff-format", "trailing-whitespace", "end-of-file-fixer"} <= hooks
+
+
+def test_update_bot_configuration_validates_against_its_schema(variant: tuple[Path, str]) -> None:
+    project, ci = variant
+    configuration, schema = UPDATE_BOTS[ci]
+
+    result = run_tool(project, "check-jsonschema", "--builtin-schema", schema, configuration)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    other_bots = {path for platform, (path, _) in UPDATE_BOTS.items() if platform != ci}
+    assert not any((project / path).exists() for path in other_bots)
+
+
+@pytest.mark.parametrize("name", variants_where(ci="github"))
+def test_dependabot_updates_actions_python_and_the_base_image(
+    name: str, generated: Callable[[str, Mapping[str, Any]], Path]
+) -> None:
+    config = yaml.safe_load((generated(name, VARIANTS[name]) / ".github/dependabot.yml").read_text())
+
+    assert {update["package-ecosystem"] for update in config["updates"]} == {"github-actions", "pip", "docker"}
+
+
+@pytest.mark.parametrize("name", variants_where(ci="github"))
+def test_every_action_is_pinned_to_a_commit_with_its_version_alongside(
+    name: str, generated: Callable[[str, Mapping[str, Any]], Path]
+) -> None:
+    workflows = sorted((generated(name, VARIANTS[name]) / ".github/workflows").glob("*.yml"))
+    lines = [line.strip() for path in workflows for line in path.read_text(encoding="utf-8").splitlines()]
+
+    uses = [line.split("uses:", 1)[1].strip() for line in lines if line.removeprefix("- ").startswith("uses:")]
+    assert uses and [u for u in uses if not PINNED_ACTION.fullmatch(u)] == []
+    by_action: dict[str, set[str]] = {}
+    for pin in uses:
+        by_action.setdefault(pin.split("@")[0], set()).add(pin)
+    assert all(len(pins) == 1 for pins in by_action.values()), "one pin per action across the workflows"
+
+
+@pytest.mark.parametrize("name", variants_where(ci="gitlab"))
+def test_gitlab_images_are_exact_releases(name: str, generated: Callable[[str, Mapping[str, Any]], Path]) -> None:
+    pipeline = yaml.safe_load((generated(name, VARIANTS[name]) / ".gitlab-ci.yml").read_text())
+    jobs = [pipeline["default"], *(job for job in pipeline.values() if isinstance(job, dict))]
+
+    images = {job["image"] for job in jobs if "image" in job}
+    assert images and {image for image in images if not EXACT_IMAGE.fullmatch(image)} == set()

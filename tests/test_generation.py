@@ -62,13 +62,17 @@ VARIANTS: dict[str, dict[str, Any]] = {
 # Paths that exist only for one answer of a choice variable.
 CHOICE_PATHS = {
     ("deploy", "kubernetes"): ["deploy/kubernetes/base/kustomization.yaml", "deploy/kubernetes/README.md"],
-    ("ci", "github"): [".github/workflows/ci.yml", ".github/workflows/template-check.yml"],
-    ("ci", "gitlab"): [".gitlab-ci.yml"],
+    ("ci", "github"): [
+        ".github/workflows/ci.yml",
+        ".github/workflows/template-check.yml",
+        ".github/workflows/cors-verify.yml",
+        ".github/dependabot.yml",
+    ],
+    ("ci", "gitlab"): [".gitlab-ci.yml", ".gitlab/cors-verify.yml", "renovate.json"],
 }
 
+# `${{ github.ref }}` is GitHub Actions' own expression syntax, not a Jinja leftover.
 GITHUB_EXPRESSION = re.compile(r"\$\{\{[^{}]*\}\}")
-"""GitHub Actions' own ``${{ ... }}`` syntax, which a workflow file keeps."""
-
 REGISTRY_WORDS = re.compile(r"origin.registry|sqlalchemy|database_url|admin_token|/admin|origins\.db", re.IGNORECASE)
 
 

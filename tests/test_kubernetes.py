@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Mapping
@@ -13,11 +14,13 @@ from typing import Any
 import pytest
 import yaml
 
-from .conftest import answers_for, cors_policy_module, run_tool, service_environment
+from .conftest import answers_for, cors_policy_module, generate, run_tool, service_environment
 from .test_container import read_stages
 from .test_generation import VARIANTS, variants_where
 
 ENVIRONMENTS = {"development": "dev_origins", "staging": "staging_origins", "production": "prod_origins"}
+DNS_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
+DIGEST = "sha256:" + "0123456789abcdef" * 4
 
 
 def render(project: Path, environment: str) -> list[dict[str, Any]]:
@@ -58,7 +61,7 @@ def test_overlay_renders_and_validates_strictly(variant: tuple[Path, str], envir
     result = run_tool(tmp_path, "kubernetes-validate", "--strict", manifests.name)
 
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.count(" passed for resource ") == 3, result.stdout
+    assert result.stdout.count(" passed for resource ") == 4, result.stdout
 
 
 @pytest.mark.parametrize("environment", sorted(ENVIRONMENTS))
@@ -124,3 +127,72 @@ def test_registry_replicas_share_the_database_from_a_secret(
     assert "optional" not in from_secrets["DATABASE_URL"], "a replica must not fall back to its own SQLite file"
     installs = [args for keyword, args in read_stages(project / "Dockerfile")[0].instructions if "pip install" in args]
     assert any("[postgresql]" in install for install in installs)
+
+
+@pytest.mark.parametrize("environment", sorted(ENVIRONMENTS))
+def test_overlay_deploys_to_a_namespace_named_after_the_service_and_environment(
+    variant: tuple[Path, str], environment: str
+) -> None:
+    project, _ = variant
+
+    namespaces = {resource["metadata"].get("namespace") for resource in render(project, environment)}
+
+    assert namespaces == {f"{project.name}-{environment}"}, "the project directory is named by the slug"
+
+
+def test_long_service_names_give_distinct_namespaces_that_kubernetes_accepts(tmp_path: Path) -> None:
+    slug = "a-very-long-service-name-that-fills-every-character-of-a-label1"
+    assert len(slug) == 63
+    project = generate(tmp_path, {"project_name": slug})
+    rendered = {environment: render(project, environment) for environment in ENVIRONMENTS}
+    (tmp_path / "production.yaml").write_text(yaml.safe_dump_all(rendered["production"]))
+
+    namespaces = {env: {r["metadata"]["namespace"] for r in resources} for env, resources in rendered.items()}
+
+    assert run_tool(tmp_path, "kubernetes-validate", "--strict", "production.yaml").returncode == 0
+    assert all(len(names) == 1 for names in namespaces.values())
+    labels = [name for names in namespaces.values() for name in names]
+    assert len(set(labels)) == len(ENVIRONMENTS)
+    for label in labels:
+        assert DNS_LABEL.fullmatch(label) and label.startswith(slug[:40]), label
+
+
+def test_pods_get_no_service_account_token_and_a_cpu_limit_per_worker(variant: tuple[Path, str]) -> None:
+    project, _ = variant
+    resources = render(project, "production")
+    pod = one(resources, "Deployment")["spec"]["template"]["spec"]
+    [container] = pod["containers"]
+
+    assert pod["automountServiceAccountToken"] is False
+    workers = int(one(resources, "ConfigMap")["data"]["WEB_CONCURRENCY"])
+    assert str(container["resources"]["limits"]["cpu"]) == str(workers)
+    assert {"cpu", "memory"} <= set(container["resources"]["requests"]) & set(container["resources"]["limits"])
+
+
+def test_network_policy_admits_only_the_ingress_controller_to_the_service_port(variant: tuple[Path, str]) -> None:
+    project, _ = variant
+    resources = render(project, "production")
+    pod = one(resources, "Deployment")["spec"]["template"]
+    policy = one(resources, "NetworkPolicy")["spec"]
+
+    selected = policy["podSelector"]["matchLabels"]
+    assert selected.items() <= pod["metadata"]["labels"].items()
+    assert policy["policyTypes"] == ["Ingress"]
+    [rule] = policy["ingress"]
+    assert [port["port"] for port in rule["ports"]] == [p["name"] for p in pod["spec"]["containers"][0]["ports"]]
+    [source] = rule["from"]
+    assert set(source) == {"namespaceSelector", "podSelector"}, "both the namespace and its pods are named"
+
+
+def test_overlay_pins_the_image_by_digest_as_the_readme_shows(variant: tuple[Path, str], tmp_path: Path) -> None:
+    project, _ = variant
+    readme = (project / "deploy/kubernetes/README.md").read_text(encoding="utf-8")
+    [pin] = [block for block in re.findall(r"```yaml\n(.*?)```", readme, flags=re.DOTALL) if "digest:" in block]
+    shutil.copytree(project / "deploy", tmp_path / "deploy")
+    overlay = tmp_path / "deploy/kubernetes/overlays/production/kustomization.yaml"
+    overlay.write_text(overlay.read_text() + pin.replace("sha256:<digest>", DIGEST))
+
+    [container] = one(render(tmp_path, "production"), "Deployment")["spec"]["template"]["spec"]["containers"]
+
+    assert container["image"] == f"registry.example.com/{project.name}@{DIGEST}"
+    assert container["imagePullPolicy"] == "Always"
