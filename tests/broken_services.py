@@ -2,7 +2,7 @@
 
 Each factory is served by uvicorn (``--factory``) so the battery can show that
 it catches them. All are meant to allow https://app.example.com only, with
-credentials.
+credentials; the last one also checks writes, badly.
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 INTENDED_ORIGIN = "https://app.example.com"
@@ -46,3 +47,17 @@ def tells_refused_origins_the_configuration() -> Starlette:
 def trusts_null_and_http_twin() -> Starlette:
     """Sandboxed iframes send 'null'; the http twin can be served by anyone on the network path."""
     return service(allow_origins=[INTENDED_ORIGIN, "null", INTENDED_ORIGIN.replace("https", "http")])
+
+
+def suffix_checked_writes() -> Starlette:
+    """A hand-written write check: any ``Origin`` ending in the allowed host passes, whatever the method."""
+
+    async def check(request: Request, call_next: RequestResponseEndpoint) -> Response:
+        origin = request.headers.get("origin", "")
+        if request.method not in ("GET", "HEAD", "OPTIONS") and origin and not origin.endswith("app.example.com"):
+            return JSONResponse({"detail": "forbidden"}, status_code=403)
+        return await call_next(request)
+
+    app = service(allow_origins=[INTENDED_ORIGIN])
+    app.add_middleware(BaseHTTPMiddleware, dispatch=check)
+    return app

@@ -83,7 +83,7 @@ def tool(name: str) -> str:
 
 def service_environment() -> dict[str, str]:
     """The environment a generated service's checks run in: no CORS settings leak in."""
-    return {k: v for k, v in os.environ.items() if k != "APP_ENV" and not k.startswith("CORS_")}
+    return {k: v for k, v in os.environ.items() if k != "APP_ENV" and not k.startswith(("CORS_", "CSRF_"))}
 
 
 def run(

@@ -13,6 +13,9 @@ and as a simple request, and returns findings: one line per deviation from
 the oracle. An empty list is a pass. A response that allows no origin must
 also carry no other ``Access-Control-*`` header: those tell a scanner the
 configuration (methods, headers, credentials) although no browser may use it.
+:func:`audit_writes` sends each origin as a forged cross-site write instead,
+which must be refused (``403``) unless the oracle allows the origin and the
+policy the method; ``null`` never passes.
 """
 
 from __future__ import annotations
@@ -293,3 +296,34 @@ def judge(answer: Answer, policy: IntendedPolicy, acceptable: set[str | None]) -
 def audit(client: httpx.Client, policy: IntendedPolicy, corpus: Iterable[Attack]) -> list[Finding]:
     """Every finding for a corpus against a live server; an empty list means it resisted them all."""
     return [finding for attack in corpus for finding in check_origin(client, policy, attack)]
+
+
+WRITE_METHODS = ("POST", "PROPPATCH")
+"""A method the answers usually allow, and one they never do."""
+
+
+def write_passes(policy: IntendedPolicy, origin: str, method: str) -> bool:
+    """Whether a cross-site write from ``origin`` must reach the service's routes."""
+    return origin != "null" and method in policy.methods and reference_allows(policy.origins, origin)
+
+
+def check_write(client: httpx.Client, policy: IntendedPolicy, attack: Attack) -> list[Finding]:
+    """Findings for one origin sent as cross-site writes to ``/health``, a path with no write route.
+
+    A refused write gets ``403``; one that passes reaches the routes, which
+    answer ``405``, so the status tells which side of the protection it ended on.
+    """
+    text = attack.origin.decode("latin-1") if isinstance(attack.origin, bytes) else attack.origin
+    findings = []
+    for method in WRITE_METHODS:
+        acceptable = {405 if write_passes(policy, value, method) else 403 for value in (text, text.strip(" \t"))}
+        answer = exchange(client, method, "/health", [("Origin", attack.origin), ("Sec-Fetch-Site", "cross-site")])
+        if answer.status not in acceptable:
+            expected = " or ".join(str(status) for status in sorted(acceptable))
+            findings.append(Finding(attack, f"cross-site {method} answered {answer.status}, expected {expected}"))
+    return findings
+
+
+def audit_writes(client: httpx.Client, policy: IntendedPolicy, corpus: Iterable[Attack]) -> list[Finding]:
+    """Every forged write of a corpus that was not refused, or a trusted one that was."""
+    return [finding for attack in corpus for finding in check_write(client, policy, attack)]

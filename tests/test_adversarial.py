@@ -21,6 +21,7 @@ from .cors_battery import (
     acceptable_allow_origins,
     adversarial_origins,
     audit,
+    audit_writes,
     check_origin,
     concrete_origin,
     entry_parts,
@@ -67,6 +68,14 @@ def test_every_variant_resists_the_battery(live: tuple[httpx.Client, IntendedPol
     client, policy = live
 
     findings = audit(client, policy, adversarial_origins(policy))
+
+    assert [str(finding) for finding in findings] == []
+
+
+def test_every_variant_refuses_the_battery_as_forged_writes(live: tuple[httpx.Client, IntendedPolicy]) -> None:
+    client, policy = live
+
+    findings = audit_writes(client, policy, adversarial_origins(policy))
 
     assert [str(finding) for finding in findings] == []
 
@@ -159,6 +168,30 @@ def test_the_battery_catches_a_broken_service(factory: str, tmp_path: Path) -> N
     flagged = {finding.attack.case for finding in findings}
     assert set(BROKEN[factory]) <= flagged
     assert "allowed origin (control)" not in flagged
+
+
+def test_the_write_battery_catches_a_naive_write_check(tmp_path: Path) -> None:
+    policy = IntendedPolicy(origins=(broken_services.INTENDED_ORIGIN,), credentials=True, methods=("GET", "POST"))
+    app = "tests.broken_services:suffix_checked_writes"
+
+    with (
+        uvicorn_server(
+            app, app_dir=TEMPLATE, cwd=TEMPLATE, env=service_environment(), log=tmp_path / "log", factory=True
+        ) as url,
+        httpx.Client(base_url=url) as client,
+    ):
+        findings = audit_writes(client, policy, adversarial_origins(policy))
+
+    flagged = {(finding.attack.case, finding.problem.split(" answered")[0]) for finding in findings}
+    assert {
+        ("prefix lookalike", "cross-site POST"),
+        ("extra label", "cross-site POST"),
+        ("http twin", "cross-site POST"),
+        ("upper-case scheme", "cross-site POST"),
+        ("allowed origin (control)", "cross-site PROPPATCH"),
+    } <= flagged
+    assert ("allowed origin (control)", "cross-site POST") not in flagged
+    assert ("null", "cross-site POST") not in flagged
 
 
 @pytest.mark.parametrize(

@@ -26,6 +26,11 @@ ALLOWED_ORIGIN_TESTS = {
     "test_the_allowed_origin_reads_the_json",
     "test_only_exposed_response_headers_are_readable",
     "test_a_preflight_answer_is_cached_for_max_age",
+    "test_the_allowed_frontend_writes_with_fetch",
+}
+FORGED_WRITE_TESTS = {
+    "test_a_form_post_from_a_foreign_page_never_reaches_the_route",
+    "test_a_text_plain_fetch_from_a_foreign_page_never_reaches_the_route",
 }
 FOREIGN_ORIGIN_TESTS = {
     "test_a_foreign_origin_is_blocked_unless_the_answers_allow_it[another port]",
@@ -43,8 +48,8 @@ def chromium() -> None:
     pytest.skip(reason)
 
 
-def run_e2e(project: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return run_in(project, *E2E, env={"CI": "true", **(env or {})})
+def run_e2e(project: Path, env: dict[str, str] | None = None, *options: str) -> subprocess.CompletedProcess[str]:
+    return run_in(project, *E2E, *options, env={"CI": "true", **(env or {})})
 
 
 def failed_tests(result: subprocess.CompletedProcess[str]) -> set[str]:
@@ -60,7 +65,7 @@ def test_the_generated_browser_tests_pass_in_chromium(variant: str, tmp_path: Pa
     summary = output.strip().splitlines()[-1]
     assert "skipped" not in summary, output
     passed = re.search(r"(\d+) passed", summary)
-    assert passed and int(passed[1]) >= len(ALLOWED_ORIGIN_TESTS | FOREIGN_ORIGIN_TESTS), output
+    assert passed and int(passed[1]) >= len(ALLOWED_ORIGIN_TESTS | FOREIGN_ORIGIN_TESTS | FORGED_WRITE_TESTS), output
 
 
 def test_they_fail_when_the_allowed_origin_is_removed_from_the_configuration(tmp_path: Path) -> None:
@@ -83,3 +88,12 @@ def test_they_fail_when_the_service_reflects_any_origin(tmp_path: Path) -> None:
 
     assert result.returncode == 1, result.stdout + result.stderr
     assert failed_tests(result) == FOREIGN_ORIGIN_TESTS, result.stdout
+
+
+def test_they_fail_when_the_write_protection_is_switched_off(tmp_path: Path) -> None:
+    project = generate(tmp_path)
+
+    result = run_e2e(project, {"CSRF_PROTECTION": "false"}, "-k", "foreign_page")
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert failed_tests(result) == FORGED_WRITE_TESTS, result.stdout

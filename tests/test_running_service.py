@@ -118,7 +118,12 @@ def test_other_origins_are_refused(production_url: str, origin: str) -> None:
 
 @pytest.mark.parametrize(
     ("variable", "value"),
-    [("CORS_ALLOW_ORIGINS", "https://*.com"), ("CORS_MAX_AGE", "soon"), ("CORS_ALLOW_METHODS", "GET,PO ST")],
+    [
+        ("CORS_ALLOW_ORIGINS", "https://*.com"),
+        ("CORS_MAX_AGE", "soon"),
+        ("CORS_ALLOW_METHODS", "GET,PO ST"),
+        ("CSRF_EXEMPT_PATHS", "/hooks,webhooks"),
+    ],
 )
 def test_a_bad_variable_stops_the_start_with_one_line(project: Path, variable: str, value: str) -> None:
     server, _ = start(project, APP_ENV="production", **{variable: value})
@@ -128,3 +133,32 @@ def test_a_bad_variable_stops_the_start_with_one_line(project: Path, variable: s
     assert stderr.strip().count("\n") == 0, stderr
     assert variable in stderr
     assert value.split(",")[-1] in stderr
+
+
+def test_switching_the_write_protection_off_is_announced_at_start_up(project: Path) -> None:
+    server, url = start(project, APP_ENV="production", CSRF_PROTECTION="false")
+    try:
+        wait_until_serving(server, url)
+        forged = httpx.post(f"{url}/health", headers={"Origin": "https://evil.test", "Sec-Fetch-Site": "cross-site"})
+    finally:
+        server.terminate()
+        _, stderr = server.communicate(timeout=10)
+
+    lines = [line for line in stderr.splitlines() if line.startswith("Cross-origin write protection")]
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("Cross-origin write protection is off (CSRF_PROTECTION=false) in APP_ENV=production")
+    assert forged.status_code == 405, "with the protection off, the forged write reaches the router"
+
+
+def test_a_forged_write_is_refused_and_the_frontends_write_passes(production_url: str) -> None:
+    forged = httpx.post(
+        f"{production_url}/health", headers={"Origin": "https://evil.test", "Sec-Fetch-Site": "cross-site"}
+    )
+    frontend = httpx.post(
+        f"{production_url}/health", headers={"Origin": "https://shop.example.com", "Sec-Fetch-Site": "cross-site"}
+    )
+
+    assert (forged.status_code, forged.json()) == (403, {"detail": "cross-origin request refused"})
+    assert "access-control-allow-origin" not in forged.headers
+    assert frontend.status_code == 405, "the frontend's write did not reach the router"
+    assert frontend.headers["access-control-allow-origin"] == "https://shop.example.com"

@@ -42,3 +42,47 @@ def concrete_origins(entry: str) -> list[str]:
         base = hosts[0].removesuffix(":*")
         return [base, f"{base}:8123"]
     return hosts
+
+
+def cases(*environments: Environment) -> list[tuple[Environment, str]]:
+    """Each environment with each origin its answered entries allow (examples for patterns)."""
+    return [
+        (environment, origin)
+        for environment in environments
+        for entry in ANSWERED_ORIGINS[environment]
+        for origin in concrete_origins(entry)
+    ]
+
+
+ALL_CASES = cases(*Environment)
+
+
+def lookalikes(entry: str, environment: Environment) -> list[str]:
+    """Origins that resemble an allowed entry but must never be allowed."""
+    origin = normalise_origin(entry, "test").text
+    scheme, _, authority = origin.partition("://")
+    found = ["null", f"{origin}.evil.test", f"{origin}/", origin.upper()]
+    if authority.startswith("*."):
+        parent = authority[2:].removesuffix(":*")
+        found += [
+            f"{scheme}://evil{parent}",
+            f"{scheme}://{parent}.evil.test",
+            f"{scheme}://a.b.{parent}",
+            f"{scheme}://{parent}",
+        ]
+    if environment is Environment.PRODUCTION:
+        found.append(origin.replace("https://", "http://", 1).replace("*.", "tenant-1.", 1))
+    return found
+
+
+LOOKALIKE_CASES = [
+    (environment, lookalike)
+    for environment in Environment
+    if ALL_ORIGINS not in ANSWERED_ORIGINS[environment]
+    for entry in ANSWERED_ORIGINS[environment]
+    for lookalike in lookalikes(entry, environment)
+] + [
+    (environment, "https://evil.test")
+    for environment in Environment
+    if ALL_ORIGINS not in ANSWERED_ORIGINS[environment]
+]

@@ -28,7 +28,7 @@ def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
 def isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep the developer's shell and ``.env`` out of the tests."""
     for name in list(os.environ):
-        if name == "APP_ENV" or name.startswith("CORS_"):
+        if name == "APP_ENV" or name.startswith(("CORS_", "CSRF_")):
             monkeypatch.delenv(name)
 {%- endif %}
     monkeypatch.setitem(Settings.model_config, "env_file", None)

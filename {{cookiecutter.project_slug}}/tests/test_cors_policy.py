@@ -1,10 +1,17 @@
-"""The origin grammar and the matcher, independent of any configuration."""
+"""The origin and path-prefix grammars and their matchers, independent of any configuration."""
 
 from __future__ import annotations
 
 import pytest
 
-from {{ cookiecutter.package_name }}.cors_policy import OriginMatcher, PolicyError, normalise_origin, normalise_origins
+from {{ cookiecutter.package_name }}.cors_policy import (
+    OriginMatcher,
+    PathPrefixes,
+    PolicyError,
+    normalise_origin,
+    normalise_origins,
+    normalise_path_prefix,
+)
 
 
 @pytest.mark.parametrize(
@@ -131,3 +138,42 @@ def test_a_port_wildcard_matches_any_port_or_none(origin: str) -> None:
 )
 def test_a_port_wildcard_matches_nothing_else(origin: str) -> None:
     assert not ANY_PORT(origin)
+
+
+@pytest.mark.parametrize(
+    ("entry", "canonical"),
+    [("/hooks", "/hooks"), ("/hooks/", "/hooks"), ("/hooks/stripe-v2", "/hooks/stripe-v2"), ("/", "/")],
+)
+def test_accepted_path_prefixes_and_their_canonical_form(entry: str, canonical: str) -> None:
+    assert normalise_path_prefix(entry, "SETTING") == canonical
+
+
+@pytest.mark.parametrize(
+    "entry",
+    ["hooks", "/hooks?x=1", "/hooks#a", "/hooks/*", "/ho oks", "/hooks%2Fx", "/hööks", "//hooks", "/a/./b", "/a/.."],
+)
+def test_refused_path_prefixes_name_the_setting(entry: str) -> None:
+    with pytest.raises(PolicyError, match=r"^SETTING: "):
+        normalise_path_prefix(entry, "SETTING")
+
+
+@pytest.mark.parametrize(
+    ("path", "covered_by"),
+    [
+        ("/hooks", "/hooks"),
+        ("/hooks/", "/hooks"),
+        ("/hooks/stripe", "/hooks"),
+        ("/api/partner/orders/1", "/api/partner"),
+        ("/hooksy", None),
+        ("/hook", None),
+        ("/api", None),
+        ("/api/partners", None),
+        ("/", None),
+        ("/hooks/../account", None),
+        ("/hooks/./x", None),
+        ("/x/hooks", None),
+        ("/hooks" + "/a" * 10_000, "/hooks"),
+    ],
+)
+def test_a_path_prefix_covers_paths_on_segment_boundaries(path: str, covered_by: str | None) -> None:
+    assert PathPrefixes(["/hooks", "/api/partner"])(path) == covered_by

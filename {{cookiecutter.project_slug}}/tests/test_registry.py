@@ -119,6 +119,18 @@ def test_an_added_origin_is_allowed_at_once_and_a_removed_one_refused(service: S
         assert not allows(client, NEW)
 
 
+def test_a_cross_site_write_passes_once_its_origin_is_registered(service: Service) -> None:
+    cross_site = {**AUTH, "Origin": NEW, "Sec-Fetch-Site": "cross-site"}
+    with service() as client:
+        refused = client.post("/admin/origins", json={"origins": [NEW]}, headers=cross_site)
+        assert refused.status_code == 403
+        assert client.get("/admin/origins", headers=AUTH).json() == {"origins": []}
+
+        client.post("/admin/origins", json={"origins": [NEW]}, headers=AUTH)
+        removed = client.delete("/admin/origins", params={"origin": NEW}, headers=cross_site)
+        assert (removed.status_code, removed.json()) == (200, {"changed": [NEW]})
+
+
 def test_entries_are_stored_in_canonical_form_and_patterns_work(service: Service) -> None:
     with service() as client:
         response = client.post("/admin/origins", json={"origins": ["HTTPS://*.Tenants.example.com:443/"]}, headers=AUTH)
@@ -300,7 +312,9 @@ def locked(url: str) -> Iterator[None]:
 def test_a_locked_database_gets_503_while_the_last_snapshot_keeps_serving(
     sqlite_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    settings = Settings(database_url=sqlite_url, admin_token=BEARER, cors_registry_refresh_seconds=0.5)
+    settings = Settings(
+        database_url=sqlite_url, admin_token=BEARER, cors_registry_refresh_seconds=0.5, cors_allow_origins=(STATIC,)
+    )
     with caplog.at_level(logging.WARNING), TestClient(create_app(settings)) as client:
         client.post("/admin/origins", json={"origins": [NEW]}, headers=AUTH)
 

@@ -8,6 +8,7 @@ import {{ cookiecutter.package_name }}
 from .admin import mount_admin
 {% endif -%}
 from .cors_middleware import CORSFastAPI
+from .cross_origin_writes import protect_writes
 {% if cookiecutter.origin_registry == "database" -%}
 from .origin_registry import OriginRegistry
 {% endif -%}
@@ -37,4 +38,5 @@ def create_app(settings: Settings | None = None) -> CORSFastAPI:
     app = CORSFastAPI(policy, lambda: matcher, title=TITLE, description=DESCRIPTION)
     app.include_router(router)
 {%- endif %}
+    protect_writes(app, policy, enabled=settings.csrf_protection, exempt_paths=settings.csrf_exempt_paths)
     return app

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -204,9 +204,13 @@ class RefusedPreflight:
         }
 
     def log_line(self) -> str:
-        """``key="value"`` pairs; values are JSON-quoted, so the line stays one line."""
-        pairs = (f"{key}={json.dumps(_cut(value))}" for key, value in self.fields().items())
-        return "CORS preflight refused: " + " ".join(pairs)
+        return structured_line("CORS preflight refused", self.fields())
+
+
+def structured_line(event: str, fields: Mapping[str, str]) -> str:
+    """``key="value"`` pairs; values are JSON-quoted and cut, so the line stays one short line."""
+    pairs = (f"{key}={json.dumps(_cut(value))}" for key, value in fields.items())
+    return f"{event}: " + " ".join(pairs)
 
 
 def _cut(value: str) -> str:

@@ -14,6 +14,10 @@ An origin entry is one of:
   label, like a TLS wildcard certificate, and at least two labels follow it;
 - a port pattern, ``http://localhost:*``: any port, or none;
 - ``*``: every origin (development and test only, never with credentials).
+
+A path prefix (``CSRF_EXEMPT_PATHS``) is a path as the routes spell it,
+``/hooks`` or ``/hooks/stripe``; it covers itself and every path below it,
+on segment boundaries: ``/hooks`` covers ``/hooks/x`` but not ``/hooksy``.
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ MAX_ORIGIN_LENGTH = len("https://") + MAX_HOST_LENGTH + len(":65535")
 CHROMIUM_MAX_AGE = 7200
 """Chromium caches a preflight answer for at most this many seconds, whatever ``max_age`` says."""
 _TOKEN_EXAMPLES = {"method": "GET", "header": "Authorization"}
+_PATH_CHARACTERS = re.compile(r"[A-Za-z0-9._~!$&'()+,;=:@/-]*")
+"""What a path carries unencoded (RFC 3986), less ``*``, which a prefix never needs."""
 
 
 class Environment(StrEnum):
@@ -449,3 +455,86 @@ class CorsPolicy:
 
     def matcher(self) -> OriginMatcher:
         return OriginMatcher(self.allow_origins)
+
+
+def normalise_path_prefix(entry: str, setting: str) -> str:
+    """Check one path prefix against the grammar and return its canonical form (no trailing slash)."""
+    if not entry.startswith("/"):
+        raise PolicyError(setting, entry, "does not start with '/'", f"Write '/{entry.lstrip('/')}'")
+    path = re.split(r"[?#]", entry, maxsplit=1)[0]
+    if path != entry:
+        raise PolicyError(setting, entry, "has a query or fragment; a prefix is only a path", f"Write '{path}'")
+    if "*" in path:
+        bare = path.split("*", 1)[0].rstrip("/") or "/"
+        raise PolicyError(setting, entry, "uses '*'; a prefix already covers every path below it", f"Write '{bare}'")
+    if not _PATH_CHARACTERS.fullmatch(path):
+        raise PolicyError(
+            setting,
+            entry,
+            "has a space, '%', or another character a path does not carry as it is",
+            "Write the path as the routes spell it, in plain ASCII letters, digits and - . _ ~",
+        )
+    segments = path.rstrip("/").split("/")[1:]
+    if any(segment in ("", ".", "..") for segment in segments):
+        resolved = _resolved(segments)
+        raise PolicyError(
+            setting, entry, "has an empty, '.' or '..' segment", f"Write the path it stands for: '{resolved}'"
+        )
+    return path.rstrip("/") or "/"
+
+
+def _resolved(segments: list[str]) -> str:
+    """The path that segments with empty, ``.`` and ``..`` parts lead to."""
+    kept: list[str] = []
+    for segment in segments:
+        if segment == "..":
+            kept = kept[:-1]
+        elif segment not in ("", "."):
+            kept.append(segment)
+    return "/" + "/".join(kept)
+
+
+def normalise_path_prefixes(value: str | Iterable[str], setting: str) -> list[str]:
+    """Check a list of path prefixes; duplicates are dropped, order is kept."""
+    return list(dict.fromkeys(normalise_path_prefix(entry, setting) for entry in split_list(value, setting)))
+
+
+def check_exempt_paths(prefixes: Sequence[str], *, setting: str, switch_setting: str) -> None:
+    """Refuse an exemption that would switch the write protection off for every path."""
+    if "/" in prefixes:
+        raise PolicyError(
+            setting,
+            "/",
+            "exempts every path from the cross-origin write protection",
+            f"List only the paths that receive cross-site posts, such as /webhooks; or set {switch_setting}=false",
+        )
+
+
+class PathPrefixes:
+    """Finds which of a set of canonical path prefixes covers a request path.
+
+    A prefix covers a path equal to it or below it on a ``/`` boundary. A path
+    with a ``.`` or ``..`` segment is covered by none, so no prefix reaches a
+    path that some later layer might resolve elsewhere. The check is one split
+    and one hash lookup per distinct prefix depth, whatever the path's length.
+    """
+
+    def __init__(self, prefixes: Iterable[str]) -> None:
+        self.prefixes = frozenset(prefixes)
+        self._depths = sorted({prefix.count("/") for prefix in self.prefixes if prefix != "/"}, reverse=True)
+
+    def __call__(self, path: str) -> str | None:
+        """The prefix that covers ``path``, or None."""
+        if not self.prefixes or not path.startswith("/"):
+            return None
+        if "/." in path and any(segment in (".", "..") for segment in path.split("/")):
+            return None
+        if "/" in self.prefixes:
+            return "/"
+        segments = path.split("/", self._depths[0] + 1)
+        for depth in self._depths:
+            if len(segments) > depth:
+                candidate = "/".join(segments[: depth + 1])
+                if candidate in self.prefixes:
+                    return candidate
+        return None

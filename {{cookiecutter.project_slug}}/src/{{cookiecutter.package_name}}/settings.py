@@ -40,8 +40,10 @@ from .cors_policy import (
     CorsPolicy,
     Environment,
     PolicyError,
+    check_exempt_paths,
     check_origin_rules,
     normalise_origins,
+    normalise_path_prefixes,
     normalise_tokens,
     parse_max_age,
 )
@@ -85,6 +87,8 @@ class Settings(BaseSettings):
     cors_allow_headers: StringList = {{ tuple_of(cookiecutter.allow_headers, "    ") }}
     cors_expose_headers: StringList = {{ tuple_of(cookiecutter.expose_headers, "    ") }}
     cors_max_age: int = {{ cookiecutter.max_age }}
+    csrf_protection: bool = True
+    csrf_exempt_paths: StringList = ()
 {%- if cookiecutter.origin_registry == "database" %}
     database_url: str = "sqlite:///origins.db"
     cors_registry_refresh_seconds: float = 5.0
@@ -111,6 +115,12 @@ class Settings(BaseSettings):
     def _read_max_age(cls, value: Any) -> int:
         return parse_max_age(value, "CORS_MAX_AGE")
 
+    @field_validator("csrf_exempt_paths", mode="before")
+    @classmethod
+    def _read_exempt_paths(cls, value: Any) -> Any:
+        paths = normalise_path_prefixes(value, "CSRF_EXEMPT_PATHS")
+        check_exempt_paths(paths, setting="CSRF_EXEMPT_PATHS", switch_setting="CSRF_PROTECTION")
+        return tuple(paths)
 {%- if cookiecutter.origin_registry == "database" %}
 
     @field_validator("cors_registry_refresh_seconds", mode="before")

@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from .origins import ALLOWED, LOOKALIKE, OTHER_PORT
-from .service import REQUEST_LOG_PATH
+from .service import REQUEST_LOG_PATH, WRITES_PATH
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -80,11 +80,19 @@ class Api:
 
     url: str
 
-    def requests(self, method: str, origin: str) -> int:
-        """How many requests of ``method`` to ``/e2e/echo`` came from ``origin``."""
-        with urllib.request.urlopen(self.url + REQUEST_LOG_PATH, timeout=10) as response:
+    def requests(self, method: str, origin: str, path: str = "/e2e/echo") -> int:
+        """How many requests of ``method`` to ``path`` came from ``origin``."""
+        seen = self.records(REQUEST_LOG_PATH)
+        return sum(r["method"] == method and r["path"] == path and r["origin"] == origin for r in seen)
+
+    def writes(self, origin: str) -> int:
+        """How many requests from ``origin`` reached the write route."""
+        return sum(r["origin"] == origin for r in self.records(WRITES_PATH))
+
+    def records(self, path: str) -> list[dict[str, str]]:
+        with urllib.request.urlopen(self.url + path, timeout=10) as response:
             seen: list[dict[str, str]] = json.load(response)
-        return sum(r["method"] == method and r["path"] == "/e2e/echo" and r["origin"] == origin for r in seen)
+        return seen
 
 
 @pytest.fixture(scope="session")
@@ -159,6 +167,13 @@ class FrontendPage:
     def call_api(self, url: str, options: dict[str, Any]) -> dict[str, Any]:
         result: dict[str, Any] = self.page.evaluate("([url, options]) => callApi(url, options)", [url, options])
         return result
+
+    def submit_form(self, url: str, fields: dict[str, str]) -> int:
+        """Post a form from this page to ``url``; the status of the answer the browser navigates to."""
+        with self.page.expect_navigation() as navigation:
+            self.page.evaluate("([url, fields]) => submitForm(url, fields)", [url, fields])
+        response = navigation.value
+        return response.status if response is not None else 0
 
 
 @pytest.fixture

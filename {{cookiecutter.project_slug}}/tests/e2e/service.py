@@ -3,8 +3,9 @@
 ``uvicorn tests.e2e.service:create_e2e_app --factory`` builds it with
 :func:`~{{ cookiecutter.package_name }}.app.create_app`, so settings, ``.env`` and the CORS
 middleware are the real ones. It adds a route that sets response headers
-(one listed in ``CORS_EXPOSE_HEADERS`` and one not) and a log of every
-request the server received, so a test can count the browser's preflights.
+(one listed in ``CORS_EXPOSE_HEADERS`` and one not), a write route that
+records each request reaching it, and a log of every request the server
+received, so a test can count the browser's preflights and its writes.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from ..answers import EXPOSED, HEADERS
 
 HIDDEN_HEADER = "X-E2E-Not-Exposed"
 REQUEST_LOG_PATH = "/e2e/requests"
+WRITE_PATH = "/e2e/write"
+WRITES_PATH = "/e2e/writes"
 
 
 class RequestLog:
@@ -53,5 +56,17 @@ def create_e2e_app() -> RequestLog:
         response.headers[HIDDEN_HEADER] = "hidden"
         allowed = {name.lower() for name in HEADERS}
         return {name: value for name, value in request.headers.items() if name in allowed}
+
+    writes: list[dict[str, str]] = []
+
+    @app.post(WRITE_PATH)
+    async def write(request: Request) -> dict[str, str]:
+        """A state-changing route: records the ``Origin`` of each request that reaches it."""
+        writes.append({"origin": request.headers.get("origin", "")})
+        return {"written": "yes"}
+
+    @app.get(WRITES_PATH)
+    async def written() -> list[dict[str, str]]:
+        return writes
 
     return RequestLog(app)
