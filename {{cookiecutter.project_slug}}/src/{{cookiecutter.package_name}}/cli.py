@@ -14,6 +14,7 @@ refused or failed, 2 on bad usage or a refused configuration.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
@@ -141,4 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigurationError, VerifyUsageError) as error:
         print(f"{PROGRAM}: {error}", file=sys.stderr)
         return USAGE_ERROR
+    except BrokenPipeError:
+        # The reader went away (``| head``): stop quietly, as other command-line tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     return status
