@@ -61,12 +61,11 @@ HOOK_RENDERED = (
 OPTIONAL_PATHS: dict[tuple[str, str], list[str]] = {
     ("deploy", "kubernetes"): ["deploy"],
     ("ci", "github"): [".github"],
-    ("ci", "gitlab"): [".gitlab-ci.yml", "renovate.json"],
+    ("ci", "gitlab"): [".gitlab-ci.yml", ".gitlab", "renovate.json"],
     ("origin_registry", "database"): [
         "src/{package_name}/origin_registry.py",
         "src/{package_name}/admin.py",
-        "src/{package_name}/cli.py",
-        "src/{package_name}/__main__.py",
+        "src/{package_name}/registry_cli.py",
         "src/{package_name}/schema.py",
         "src/{package_name}/migrations",
         "src/{package_name}/origin_notifications.py",

@@ -62,8 +62,13 @@ VARIANTS: dict[str, dict[str, Any]] = {
 # Paths that exist only for one answer of a choice variable.
 CHOICE_PATHS = {
     ("deploy", "kubernetes"): ["deploy/kubernetes/base/kustomization.yaml", "deploy/kubernetes/README.md"],
-    ("ci", "github"): [".github/workflows/ci.yml", ".github/workflows/template-check.yml", ".github/dependabot.yml"],
-    ("ci", "gitlab"): [".gitlab-ci.yml", "renovate.json"],
+    ("ci", "github"): [
+        ".github/workflows/ci.yml",
+        ".github/workflows/template-check.yml",
+        ".github/workflows/cors-verify.yml",
+        ".github/dependabot.yml",
+    ],
+    ("ci", "gitlab"): [".gitlab-ci.yml", ".gitlab/cors-verify.yml", "renovate.json"],
 }
 
 # `${{ github.ref }}` is GitHub Actions' own expression syntax, not a Jinja leftover.

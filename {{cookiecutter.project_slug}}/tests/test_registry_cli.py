@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 import sqlite3
 import subprocess
 import sys
-import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -110,11 +108,14 @@ def test_runs_as_a_module(database: str, tmp_path: Path) -> None:
     assert listed.stdout == "https://a.example.com\n"
 
 
-def test_the_console_script_runs_this_command() -> None:
-    scripts = tomllib.loads((PROJECT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
-    module, _, function = scripts["{{ cookiecutter.package_name }}"].partition(":")
+def test_cors_explain_sees_the_stored_origins(origins: Run, capsys: pytest.CaptureFixture[str]) -> None:
+    explain = ["cors", "explain", "https://tenant-7.example.com", "--env", "production"]
+    assert main(explain) == 1
+    capsys.readouterr()
+    origins("add", "https://tenant-7.example.com")
 
-    assert getattr(importlib.import_module(module), function) is main
+    assert main(explain) == 0
+    assert "rule: frontend (https://tenant-7.example.com)" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("action", [("add", "https://a.example.com"), ("remove", "https://a.example.com"), ("list",)])

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
-
 import {{ cookiecutter.package_name }}
 
 {% if cookiecutter.origin_registry == "database" -%}
@@ -22,7 +20,7 @@ TITLE = {{ cookiecutter.project_name | python_string }}
 DESCRIPTION = {{ cookiecutter.package_name }}.__doc__ or ""
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None) -> CORSFastAPI:
     """Build the service from ``settings``, read from the environment when omitted.
 
     Raises :class:`~{{ cookiecutter.package_name }}.settings.ConfigurationError`

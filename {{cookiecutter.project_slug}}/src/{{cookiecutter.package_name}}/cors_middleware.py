@@ -13,10 +13,11 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .cors_policy import CorsPolicy, Environment, OriginMatcher
+from .cors_reasons import BrokenRule, CrossOriginRequest, broken_rules, explanation
 from .refusal_log import RefusalLog
 from .request_id import current_request_id
 
@@ -153,6 +154,8 @@ class PolicyCORSMiddleware(CORSMiddleware):
         response = super().preflight_response(request_headers)
         if response.status_code == 400:
             self.log_refusal(request_headers)
+            if self.environment is Environment.DEVELOPMENT:
+                return explained_refusal(response, self.broken_rules(request_headers))
         return response
 
     # Diagnostics: explain a refusal Starlette has already decided.
@@ -170,20 +173,17 @@ class PolicyCORSMiddleware(CORSMiddleware):
 
     def refused_rules(self, request_headers: Headers) -> list[str]:
         """Name each setting the preflight breaks, with the refused values."""
-        rules = []
-        if not self.is_allowed_origin(request_headers["origin"]):
-            rules.append(f"origin not in CORS_ALLOW_ORIGINS for APP_ENV={self.environment}")
-        method = request_headers["access-control-request-method"]
-        if method not in self.allow_methods:
-            rules.append(f"method {method} not in CORS_ALLOW_METHODS")
+        return [rule.rule for rule in self.broken_rules(request_headers)]
+
+    def broken_rules(self, request_headers: Headers) -> list[BrokenRule]:
         requested = request_headers.get("access-control-request-headers")
-        if requested is not None and not self.allow_all_headers:
-            refused = [h.strip() for h in requested.lower().split(",") if h.strip() not in self.allow_headers]
-            if refused:
-                rules.append(f"headers {', '.join(refused)} not in CORS_ALLOW_HEADERS")
-        if "access-control-request-private-network" in request_headers and not self.allow_private_network:
-            rules.append("private network access is not allowed")
-        return rules or ["refused by Starlette's CORS checks"]
+        request = CrossOriginRequest(
+            origin=request_headers["origin"],
+            method=request_headers["access-control-request-method"],
+            headers=() if requested is None else tuple(h.strip() for h in requested.split(",")),
+            private_network="access-control-request-private-network" in request_headers,
+        )
+        return broken_rules(self, self.environment, request, self.current_matcher().entries)
 
 
 @dataclass(frozen=True)
@@ -219,6 +219,13 @@ def structured_line(event: str, fields: Mapping[str, str]) -> str:
 
 def _cut(value: str) -> str:
     return value if len(value) <= LOGGED_VALUE_LIMIT else value[:LOGGED_VALUE_LIMIT] + "...(cut)"
+
+
+def explained_refusal(refusal: Response, rules: list[BrokenRule]) -> Response:
+    """Starlette's refusal with a body that says why, as ``cors explain`` would: for development only."""
+    body = f"{bytes(refusal.body).decode()}\n{explanation(rules)}\n(this explanation is sent in development only)\n"
+    headers = {k: v for k, v in refusal.headers.items() if k not in ("content-length", "content-type")}
+    return PlainTextResponse(body, status_code=refusal.status_code, headers=headers)
 
 
 def preflight_key(raw_headers: list[tuple[bytes, bytes]]) -> PreflightKey | None:

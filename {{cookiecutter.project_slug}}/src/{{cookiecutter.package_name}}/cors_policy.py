@@ -395,6 +395,8 @@ class OriginMatcher:
 
     def __init__(self, origins: Iterable[str]) -> None:
         entries = set(origins)
+        self.entries = tuple(sorted(entries))
+        """The canonical entries this matcher allows, for explanations."""
         self.allows_all = ALL_ORIGINS in entries
         self._exact = frozenset(o for o in entries if not is_pattern(o))
         self._any_port: set[tuple[str, str]] = set()

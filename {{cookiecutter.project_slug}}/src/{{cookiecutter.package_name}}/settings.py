@@ -209,14 +209,14 @@ def check_admin_token(value: Any, setting: str) -> str | None:
 {%- endif %}
 
 
-def load_settings() -> Settings:
-    """Read the settings from the environment.
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings from the environment, with ``overrides`` (such as ``app_env``) taking precedence.
 
     Every problem becomes a :class:`ConfigurationError` whose message names
     the variable and the value, instead of a validation traceback.
     """
     try:
-        return Settings()
+        return Settings(**overrides)
     except ValidationError as error:
         raise ConfigurationError(describe(error)) from None
     except UnicodeDecodeError as error:
@@ -231,6 +231,18 @@ def load_cors_policy(settings: Settings | None = None) -> CorsPolicy:
         return (settings or load_settings()).cors_policy
     except PolicyError as error:
         raise ConfigurationError(str(error)) from None
+
+
+def load_other_policies(environment: Environment) -> dict[Environment, CorsPolicy]:
+    """The CORS policies the same settings give every other environment but test; refused ones are left out."""
+    policies: dict[Environment, CorsPolicy] = {}
+    for other in Environment:
+        if other not in (environment, Environment.TEST):
+            try:
+                policies[other] = load_cors_policy(load_settings(app_env=other))
+            except ConfigurationError:
+                continue
+    return policies
 
 
 FIXES: Final = {"bool_parsing": ". Write true or false", "bool_type": ". Write true or false"}
