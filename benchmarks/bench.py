@@ -26,7 +26,6 @@ import random
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -44,6 +43,10 @@ import in_process
 import replicas
 
 TEMPLATE = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(TEMPLATE))
+from tests.support.servers import free_port, wait_until_answering  # noqa: E402  (the template's own helpers)
+from tests.support.template import generate  # noqa: E402
+
 HERE = Path(__file__).resolve().parent
 SERVER_CPU, LOAD_CPU = "0", "1"
 TARGET = "https://app-target.example.com"
@@ -99,18 +102,6 @@ def origin_entries(count: int) -> list[str]:
         f"https://tenant-{n}.example.com" if n % 2 else f"https://*.customer-{n}.example.net" for n in range(count - 1)
     ]
     return [*others, TARGET]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def generate(output: Path, answers: dict[str, str]) -> Path:
-    from cookiecutter.main import cookiecutter
-
-    return Path(cookiecutter(str(TEMPLATE), no_input=True, extra_context=answers, output_dir=str(output)))
 
 
 def prepare(work: Path) -> list[Server]:
@@ -197,20 +188,6 @@ def start(server: Server) -> None:
         cwd=server.cwd,
         env=server.environment,
     )
-
-
-def wait_until_serving(server: Server) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert server.process is not None
-        if server.process.poll() is not None:
-            raise SystemExit(f"{server.label}: the server stopped with status {server.process.returncode}")
-        try:
-            urllib.request.urlopen(server.url, timeout=1).close()
-            return
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.1)
-    raise SystemExit(f"{server.label}: not serving after 60 s")
 
 
 def answer(server: Server, kind: str) -> tuple[int, str | None]:
@@ -471,7 +448,7 @@ def running(servers: list[Server]) -> Iterator[None]:
         for server in servers:
             start(server)
         for server in servers:
-            wait_until_serving(server)
+            wait_until_answering(server.process, server.url.removesuffix("/health"))
         yield
     finally:
         stop(servers)

@@ -42,19 +42,6 @@ def add(base: str, origin: str) -> None:
     urllib.request.urlopen(urllib.request.Request(f"{base}/admin/origins", body, headers), timeout=5).close()
 
 
-def wait_until_serving(base: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"a registry replica stopped with status {process.returncode}")
-        try:
-            urllib.request.urlopen(f"{base}/health", timeout=1).close()
-            return
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.1)
-    raise SystemExit("a registry replica is not serving after 60 s")
-
-
 def seconds_until_allowed(base: str, origin: str, started: float) -> float:
     """Seconds from ``started`` (just before the write was sent) until ``base`` allows ``origin``."""
     while not allows(base, origin):
@@ -67,7 +54,8 @@ def seconds_until_allowed(base: str, origin: str, started: float) -> float:
 def section(work: Path, environment: dict[str, str], free_port: Callable[[], int]) -> str:
     """Start PostgreSQL and two replicas, write ten times through one, and report what the other saw."""
     sys.path.insert(0, str(TEMPLATE))
-    from tests.postgresql import postgresql_server
+    from tests.support.postgresql import postgresql_server
+    from tests.support.servers import wait_until_answering
 
     with postgresql_server() as database:
         shared = {
@@ -88,7 +76,7 @@ def section(work: Path, environment: dict[str, str], free_port: Callable[[], int
             replicas.append((process, f"http://127.0.0.1:{port}", log))
         try:
             for process, base, _ in replicas:
-                wait_until_serving(base, process)
+                wait_until_answering(process, base)
             (_, writer, _), (_, reader, _) = replicas
             delays = []
             for number in range(WRITES):

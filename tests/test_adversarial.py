@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -11,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from . import broken_services
-from .conftest import TEMPLATE, generate, service_environment
-from .cors_battery import (
+from .support import broken_services
+from .support.commands import service_environment
+from .support.cors_battery import (
     HOMOGLYPHS,
     Attack,
     IntendedPolicy,
@@ -24,44 +23,28 @@ from .cors_battery import (
     audit_writes,
     check_origin,
     concrete_origin,
-    entry_parts,
-    reference_allows,
 )
-from .live_service import generated_service, uvicorn_server
-from .test_generation import VARIANTS
+from .support.origin_oracle import entry_parts, reference_allows
+from .support.servers import generated_service, uvicorn_server
+from .support.template import TEMPLATE
+from .support.variants import ENVIRONMENT_ANSWERS, VARIANTS, intended_policy
 
-ORIGIN_ANSWERS = {"development": "dev_origins", "staging": "staging_origins", "production": "prod_origins"}
-DEFAULT_ANSWERS = json.loads((TEMPLATE / "cookiecutter.json").read_text())
-
-
-def intended_policy(variant: str, environment: str) -> IntendedPolicy:
-    answers = {**DEFAULT_ANSWERS, **VARIANTS[variant]}
-    origins = tuple(entry for entry in answers[ORIGIN_ANSWERS[environment]].split(",") if entry.strip())
-    methods = tuple(method.strip().upper() for method in answers["allow_methods"].split(","))
-    return IntendedPolicy(origins=origins, credentials=answers["allow_credentials"], methods=methods)
-
-
-@pytest.fixture(scope="module")
-def projects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Generated variants, each generated once for all its environments."""
-    return {}
-
-
-LIVE = [(variant, environment) for variant in sorted(VARIANTS) for environment in ORIGIN_ANSWERS]
+LIVE = [(variant, environment) for variant in sorted(VARIANTS) for environment in sorted(ENVIRONMENT_ANSWERS)]
 
 
 @pytest.fixture(scope="module", params=LIVE, ids=["-".join(p) for p in LIVE])
 def live(
-    request: pytest.FixtureRequest, projects: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest, generated_variant: Callable[[str], Path], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[httpx.Client, IntendedPolicy]]:
-    """A generated variant served by uvicorn with ``APP_ENV`` set, and what it is meant to allow."""
+    """A client of a generated variant served by uvicorn with ``APP_ENV`` set, and what it is meant to allow."""
     variant, environment = request.param
-    if variant not in projects:
-        projects[variant] = generate(tmp_path_factory.mktemp(variant), VARIANTS[variant])
     env = {**service_environment(), "APP_ENV": environment}
     log = tmp_path_factory.mktemp("logs") / f"{variant}-{environment}.log"
-    with generated_service(projects[variant], env, log) as url, httpx.Client(base_url=url, timeout=10) as client:
-        yield client, intended_policy(variant, environment)
+    with (
+        generated_service(generated_variant(variant), env, log) as url,
+        httpx.Client(base_url=url, timeout=10) as client,
+    ):
+        yield client, intended_policy(VARIANTS[variant], environment)
 
 
 def test_every_variant_resists_the_battery(live: tuple[httpx.Client, IntendedPolicy]) -> None:
@@ -156,7 +139,7 @@ BROKEN = {
 @pytest.mark.parametrize("factory", sorted(BROKEN))
 def test_the_battery_catches_a_broken_service(factory: str, tmp_path: Path) -> None:
     policy = IntendedPolicy(origins=(broken_services.INTENDED_ORIGIN,), credentials=True)
-    app = f"tests.broken_services:{factory}"
+    app = f"tests.support.broken_services:{factory}"
     log = tmp_path / "server.log"
 
     with (
@@ -172,7 +155,7 @@ def test_the_battery_catches_a_broken_service(factory: str, tmp_path: Path) -> N
 
 def test_the_write_battery_catches_a_naive_write_check(tmp_path: Path) -> None:
     policy = IntendedPolicy(origins=(broken_services.INTENDED_ORIGIN,), credentials=True, methods=("GET", "POST"))
-    app = "tests.broken_services:suffix_checked_writes"
+    app = "tests.support.broken_services:suffix_checked_writes"
 
     with (
         uvicorn_server(

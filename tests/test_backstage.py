@@ -30,7 +30,8 @@ import pytest
 import yaml
 from referencing import Registry, Resource
 
-from .conftest import TEMPLATE, generate, run
+from .support.commands import run
+from .support.template import TEMPLATE, generate
 
 BACKSTAGE_TOOLS = TEMPLATE / "tools" / "backstage"
 FREE_TEXT = ["project_name", "description", "author_name", "author_email", "owner", "system"]

@@ -11,13 +11,15 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from .conftest import generate, run_in
-from .live_service import package_of
-from .test_generation import VARIANTS
+from .support.commands import run_in
+from .support.servers import package_of
+from .support.template import generate
+from .support.variants import VARIANTS
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 E2E = ("pytest", "-m", "e2e", "-p", "no:cacheprovider", "-q", "-rfEs", "tests/e2e")
@@ -44,7 +46,7 @@ FOREIGN_ORIGIN_TESTS = {
 def chromium() -> None:
     if CHROMIUM.is_file():
         return
-    reason = f"no Chromium at {CHROMIUM}: .ci/run installs it (apt-get install chromium), or set CHROMIUM_PATH"
+    reason = f"no Chromium at {CHROMIUM}: `make test` installs it (apt-get install chromium), or set CHROMIUM_PATH"
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"{reason}. CI=true, so the browser tests must run")
     pytest.skip(reason)
@@ -59,8 +61,8 @@ def failed_tests(result: subprocess.CompletedProcess[str]) -> set[str]:
 
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
-def test_the_generated_browser_tests_pass_in_chromium(variant: str, tmp_path: Path) -> None:
-    result = run_e2e(generate(tmp_path, VARIANTS[variant]))
+def test_the_generated_browser_tests_pass_in_chromium(variant: str, generated_variant: Callable[[str], Path]) -> None:
+    result = run_e2e(generated_variant(variant))
 
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
@@ -70,8 +72,10 @@ def test_the_generated_browser_tests_pass_in_chromium(variant: str, tmp_path: Pa
     assert passed and int(passed[1]) >= len(ALLOWED_ORIGIN_TESTS | FOREIGN_ORIGIN_TESTS | FORGED_WRITE_TESTS), output
 
 
-def test_they_fail_when_the_allowed_origin_is_removed_from_the_configuration(tmp_path: Path) -> None:
-    project = generate(tmp_path)
+def test_they_fail_when_the_allowed_origin_is_removed_from_the_configuration(
+    generated_variant: Callable[[str], Path],
+) -> None:
+    project = generated_variant("defaults")
 
     result = run_e2e(project, env={"CORS_ALLOW_ORIGINS": "http://127.0.0.1:3000,http://localhost:5173"})
 
@@ -92,8 +96,8 @@ def test_they_fail_when_the_service_reflects_any_origin(tmp_path: Path) -> None:
     assert failed_tests(result) == FOREIGN_ORIGIN_TESTS, result.stdout
 
 
-def test_they_fail_when_the_write_protection_is_switched_off(tmp_path: Path) -> None:
-    project = generate(tmp_path)
+def test_they_fail_when_the_write_protection_is_switched_off(generated_variant: Callable[[str], Path]) -> None:
+    project = generated_variant("defaults")
 
     result = run_e2e(project, {"CSRF_PROTECTION": "false"}, "-k", "foreign_page")
 

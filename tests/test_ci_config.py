@@ -4,15 +4,15 @@ a fresh project already passes its own pre-commit hygiene hooks."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from .conftest import answers_for, run_tool
-from .test_generation import VARIANTS, variants_where
+from .support.commands import run_tool
+from .support.template import GenerateOnce
+from .support.variants import VARIANTS, answers_for, variants_where
 
 SCHEMAS = {"github": "vendor.github-workflows", "gitlab": "vendor.gitlab-ci"}
 # The update bot that keeps each platform's pins fresh, and its configuration's schema.
@@ -57,12 +57,12 @@ def scheduled_commands(ci: str, documents: list[dict[Any, Any]]) -> list[str]:
 
 
 @pytest.fixture(scope="module", params=sorted(set(VARIANTS) - set(variants_where(ci="none"))))
-def variant(request: pytest.FixtureRequest, generated: Callable[[str, Mapping[str, Any]], Path]) -> tuple[Path, str]:
+def project_and_ci(request: pytest.FixtureRequest, generated: GenerateOnce) -> tuple[Path, str]:
     return generated(request.param, VARIANTS[request.param]), answers_for(VARIANTS[request.param])["ci"]
 
 
-def test_ci_files_validate_against_the_published_schema(variant: tuple[Path, str]) -> None:
-    project, ci = variant
+def test_ci_files_validate_against_the_published_schema(project_and_ci: tuple[Path, str]) -> None:
+    project, ci = project_and_ci
     files = [str(f.relative_to(project)) for f in ci_files(project, ci)]
 
     result = run_tool(project, "check-jsonschema", "--builtin-schema", SCHEMAS[ci], *files)
@@ -70,8 +70,8 @@ def test_ci_files_validate_against_the_published_schema(variant: tuple[Path, str
     assert files and result.returncode == 0, result.stdout + result.stderr
 
 
-def test_ci_installs_then_runs_every_check_with_make(variant: tuple[Path, str]) -> None:
-    project, ci = variant
+def test_ci_installs_then_runs_every_check_with_make(project_and_ci: tuple[Path, str]) -> None:
+    project, ci = project_and_ci
     commands = [c for f in ci_files(project, ci) for c in commands_of(yaml.safe_load(f.read_text()))]
 
     made = [m for c in commands for m in re.findall(r"^make (\w+)$", c)]
@@ -80,17 +80,15 @@ def test_ci_installs_then_runs_every_check_with_make(variant: tuple[Path, str]) 
     assert set(made) >= CHECK_TARGETS
 
 
-def test_ci_checks_template_updates_on_a_schedule(variant: tuple[Path, str]) -> None:
-    project, ci = variant
+def test_ci_checks_template_updates_on_a_schedule(project_and_ci: tuple[Path, str]) -> None:
+    project, ci = project_and_ci
     documents = [yaml.safe_load(f.read_text()) for f in ci_files(project, ci)]
 
     assert "cruft check" in scheduled_commands(ci, documents)
 
 
 @pytest.mark.parametrize("name", sorted(VARIANTS))
-def test_fresh_project_passes_its_pre_commit_hygiene_hooks(
-    generated: Callable[[str, Mapping[str, Any]], Path], name: str
-) -> None:
+def test_fresh_project_passes_its_pre_commit_hygiene_hooks(generated: GenerateOnce, name: str) -> None:
     project = generated(name, VARIANTS[name])
     files = [
         p
@@ -113,7 +111,7 @@ def test_fresh_project_passes_its_pre_commit_hygiene_hooks(
         assert result.returncode == 0, f"{check[0]}: {result.stdout}{result.stderr}"
 
 
-def test_pre_commit_runs_ruff_and_ruff_format(generated: Callable[[str, Mapping[str, Any]], Path]) -> None:
+def test_pre_commit_runs_ruff_and_ruff_format(generated: GenerateOnce) -> None:
     config = yaml.safe_load((generated("defaults", VARIANTS["defaults"]) / ".pre-commit-config.yaml").read_text())
 
     hooks = {hook["id"] for repo in config["repos"] for hook in repo["hooks"]}
@@ -121,8 +119,8 @@ def test_pre_commit_runs_ruff_and_ruff_format(generated: Callable[[str, Mapping[
     assert {"ruff-check", "ruff-format", "trailing-whitespace", "end-of-file-fixer"} <= hooks
 
 
-def test_update_bot_configuration_validates_against_its_schema(variant: tuple[Path, str]) -> None:
-    project, ci = variant
+def test_update_bot_configuration_validates_against_its_schema(project_and_ci: tuple[Path, str]) -> None:
+    project, ci = project_and_ci
     configuration, schema = UPDATE_BOTS[ci]
 
     result = run_tool(project, "check-jsonschema", "--builtin-schema", schema, configuration)
@@ -133,18 +131,14 @@ def test_update_bot_configuration_validates_against_its_schema(variant: tuple[Pa
 
 
 @pytest.mark.parametrize("name", variants_where(ci="github"))
-def test_dependabot_updates_actions_python_and_the_base_image(
-    name: str, generated: Callable[[str, Mapping[str, Any]], Path]
-) -> None:
+def test_dependabot_updates_actions_python_and_the_base_image(name: str, generated: GenerateOnce) -> None:
     config = yaml.safe_load((generated(name, VARIANTS[name]) / ".github/dependabot.yml").read_text())
 
     assert {update["package-ecosystem"] for update in config["updates"]} == {"github-actions", "pip", "docker"}
 
 
 @pytest.mark.parametrize("name", variants_where(ci="github"))
-def test_every_action_is_pinned_to_a_commit_with_its_version_alongside(
-    name: str, generated: Callable[[str, Mapping[str, Any]], Path]
-) -> None:
+def test_every_action_is_pinned_to_a_commit_with_its_version_alongside(name: str, generated: GenerateOnce) -> None:
     workflows = sorted((generated(name, VARIANTS[name]) / ".github/workflows").glob("*.yml"))
     lines = [line.strip() for path in workflows for line in path.read_text(encoding="utf-8").splitlines()]
 
@@ -157,7 +151,7 @@ def test_every_action_is_pinned_to_a_commit_with_its_version_alongside(
 
 
 @pytest.mark.parametrize("name", variants_where(ci="gitlab"))
-def test_gitlab_images_are_exact_releases(name: str, generated: Callable[[str, Mapping[str, Any]], Path]) -> None:
+def test_gitlab_images_are_exact_releases(name: str, generated: GenerateOnce) -> None:
     pipeline = yaml.safe_load((generated(name, VARIANTS[name]) / ".gitlab-ci.yml").read_text())
     jobs = [pipeline["default"], *(job for job in pipeline.values() if isinstance(job, dict))]
 

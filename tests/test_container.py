@@ -10,51 +10,18 @@ from __future__ import annotations
 import json
 import re
 import shlex
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from .conftest import run_tool, service_environment
-from .test_generation import VARIANTS
-
-
-@dataclass
-class Stage:
-    """One build stage: its base image and its instructions in order."""
-
-    base: str
-    name: str
-    instructions: list[tuple[str, str]] = field(default_factory=list)
-
-    def last(self, keyword: str) -> str:
-        return [arguments for k, arguments in self.instructions if k == keyword][-1]
-
-    def environment(self) -> dict[str, str]:
-        pairs = [p for k, arguments in self.instructions if k == "ENV" for p in shlex.split(arguments)]
-        return dict(p.split("=", 1) for p in pairs)
-
-
-def read_stages(dockerfile: Path) -> list[Stage]:
-    """Split a Dockerfile into stages of (instruction, arguments), continuation lines joined."""
-    text = re.sub(r"\\\n\s*", " ", dockerfile.read_text(encoding="utf-8"))
-    stages: list[Stage] = []
-    for line in text.splitlines():
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        keyword, _, arguments = line.strip().partition(" ")
-        if keyword.upper() == "FROM":
-            base, _, name = arguments.partition(" AS ")
-            stages.append(Stage(base.strip(), name.strip()))
-        else:
-            stages[-1].instructions.append((keyword.upper(), arguments.strip()))
-    return stages
+from .support.commands import run_tool, service_environment
+from .support.dockerfile import read_stages
+from .support.servers import free_port
+from .support.template import GenerateOnce
+from .support.variants import VARIANTS
 
 
 def exec_form(arguments: str) -> list[str]:
@@ -79,7 +46,7 @@ def documented_commands(readme: Path) -> list[list[str]]:
 
 
 @pytest.fixture(scope="module", params=sorted(VARIANTS))
-def project(request: pytest.FixtureRequest, generated: Callable[[str, Mapping[str, Any]], Path]) -> Path:
+def project(request: pytest.FixtureRequest, generated: GenerateOnce) -> Path:
     return generated(request.param, VARIANTS[request.param])
 
 
@@ -126,12 +93,6 @@ def test_dockerignore_keeps_secrets_and_environments_out(project: Path) -> None:
     }
     assert copied == included
     assert not included & {".env", ".git", ".venv", "tests"}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_image_command_serves_health_with_its_workers(project: Path) -> None:

@@ -8,7 +8,7 @@ import re
 import shlex
 import subprocess
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -17,14 +17,14 @@ import httpx
 import pytest
 import yaml
 
-from .conftest import TEMPLATE, answers_for, run_in, run_tool, service_environment
-from .cors_battery import Answer, IntendedPolicy, Origin, adversarial_origins, exchange
-from .header_proxy import header_adding_proxy
-from .live_service import generated_service, package_of, uvicorn_server
-from .test_generation import VARIANTS
+from .support.commands import run_in, run_tool, service_environment
+from .support.cors_battery import Answer, Origin, adversarial_origins, exchange
+from .support.header_proxy import header_adding_proxy
+from .support.servers import generated_service, package_of, uvicorn_server
+from .support.template import TEMPLATE, GenerateOnce
+from .support.variants import ENVIRONMENT_ANSWERS, VARIANTS, intended_policy
 
 VARIANT = "wildcard-patterns"
-ENVIRONMENTS = {"development": "dev_origins", "staging": "staging_origins", "production": "prod_origins"}
 METHOD = "PUT"
 """Not a simple method, so a browser asks with a preflight first."""
 
@@ -40,7 +40,7 @@ json.dump([e.as_json() for e in explain.explain(requests, policy.Environment(env
 
 
 @pytest.fixture(scope="module")
-def project(generated: Callable[[str, Mapping[str, Any]], Path]) -> Path:
+def project(generated: GenerateOnce) -> Path:
     return generated(VARIANT, VARIANTS[VARIANT])
 
 
@@ -110,13 +110,11 @@ def served_answers(preflight: Answer, simple: Answer) -> tuple[int, list[str], l
     return preflight.status, preflight_origin, simple_origin, allowed
 
 
-@pytest.mark.parametrize("environment", sorted(ENVIRONMENTS))
+@pytest.mark.parametrize("environment", sorted(ENVIRONMENT_ANSWERS))
 def test_explain_agrees_with_real_preflights_over_the_battery(
     project: Path, servers: dict[str, str], environment: str
 ) -> None:
-    answers = answers_for(VARIANTS[VARIANT])
-    origins = tuple(o for o in answers[ENVIRONMENTS[environment]].split(",") if o.strip())
-    corpus = adversarial_origins(IntendedPolicy(origins=origins, credentials=answers["allow_credentials"]))
+    corpus = adversarial_origins(intended_policy(VARIANTS[VARIANT], environment))
     with httpx.Client(base_url=servers[environment], timeout=10) as client:
         real: list[tuple[Answer, Answer]] = [
             (
@@ -166,7 +164,7 @@ def failed(report: dict[str, Any]) -> set[tuple[str, str, str]]:
     return {(c["kind"], c["case"].partition(" of ")[0], c["check"]) for c in report["checks"] if not c["passed"]}
 
 
-@pytest.mark.parametrize("environment", sorted(ENVIRONMENTS))
+@pytest.mark.parametrize("environment", sorted(ENVIRONMENT_ANSWERS))
 def test_verify_passes_against_the_generated_service(project: Path, servers: dict[str, str], environment: str) -> None:
     status, report = verify(project, servers[environment], environment)
 
@@ -202,7 +200,7 @@ def test_verify_fails_against_a_service_reflecting_any_origin(project: Path, tmp
         "CORS_EXPOSE_HEADERS": "",
         "CORS_ALLOW_CREDENTIALS": "true",
     }
-    app = "tests.broken_services:all_origins_with_credentials"
+    app = "tests.support.broken_services:all_origins_with_credentials"
     log = tmp_path / "server.log"
     with uvicorn_server(app, app_dir=TEMPLATE, cwd=TEMPLATE, env=service_environment(), log=log, factory=True) as url:
         status, report = verify(project, url, "production", intended)
@@ -257,7 +255,7 @@ def test_github_ci_verifies_after_a_deployment_and_skips_without_a_url(project: 
     )
 
 
-def test_gitlab_ci_job_validates_and_skips_without_a_url(generated: Callable[[str, Mapping[str, Any]], Path]) -> None:
+def test_gitlab_ci_job_validates_and_skips_without_a_url(generated: GenerateOnce) -> None:
     project = generated("custom-protocol-options", VARIANTS["custom-protocol-options"])
 
     schema = run_tool(project, "check-jsonschema", "--builtin-schema", "vendor.gitlab-ci", ".gitlab/cors-verify.yml")
@@ -275,9 +273,7 @@ def readme_sessions(project: Path, command: str) -> list[tuple[str, str]]:
     return re.findall(pattern, readme, flags=re.MULTILINE | re.DOTALL)
 
 
-def test_the_readme_sessions_are_what_the_commands_print(
-    generated: Callable[[str, Mapping[str, Any]], Path], tmp_path: Path
-) -> None:
+def test_the_readme_sessions_are_what_the_commands_print(generated: GenerateOnce, tmp_path: Path) -> None:
     """The README's troubleshooting sessions, run again in a service generated with the default answers."""
     project = generated("defaults", VARIANTS["defaults"])
     explained = readme_sessions(project, "explain")

@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import TEMPLATE, answers_for, generate, run_tool
+from .support.commands import run_tool
+from .support.template import TEMPLATE, generate
+from .support.variants import answers_for
 
 ANSWERS = {"project_name": "Orders API", "ci": "gitlab"}
 TEAM_LINE = "Orders API is owned by the checkout team; page #checkout-oncall."

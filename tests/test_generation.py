@@ -6,58 +6,15 @@ import itertools
 import json
 import re
 import tomllib
-from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
 
 import pytest
 from cookiecutter.main import cookiecutter
 from packaging.requirements import Requirement
 
-from .conftest import TEMPLATE, answers_for, generate, run_in, run_make
-
-# Together the variants cover every combination of the choice variables
-# (deploy x ci x origin_registry); test_every_choice_combination_is_generated keeps it so.
-VARIANTS: dict[str, dict[str, Any]] = {
-    "defaults": {},
-    "no-credentials-all-origins-in-dev": {
-        "allow_credentials": False,
-        "dev_origins": "*",
-        "origin_registry": "database",
-    },
-    "wildcard-patterns": {
-        "dev_origins": "http://localhost:*,http://127.0.0.1:*",
-        "staging_origins": "https://*.staging.example.com",
-        "prod_origins": "https://*.example.com,https://app.example.org:8443",
-        "deploy": "none",
-    },
-    "custom-protocol-options": {
-        "project_name": "Billing API",
-        "allow_methods": "GET,POST,DELETE",
-        "allow_headers": "Authorization,X-Request-ID,X-Tenant",
-        "expose_headers": "X-Total-Count,X-Request-ID",
-        "max_age": "7200",
-        "deploy": "none",
-        "ci": "gitlab",
-    },
-    "empty-staging-and-expose": {"staging_origins": "", "expose_headers": "", "max_age": "0", "ci": "none"},
-    "normalised-answers": {
-        "dev_origins": "HTTP://LocalHost:3000/, http://localhost:80",
-        "prod_origins": "https://App.Example.com:443/",
-        "allow_methods": "get, post",
-        "ci": "gitlab",
-    },
-    "no-deployment-no-ci": {"project_name": "Plain Worker", "deploy": "none", "ci": "none"},
-    "origin-registry": {"origin_registry": "database", "project_name": "Tenant API", "deploy": "none", "ci": "none"},
-    "registry-patterns-gitlab": {
-        "origin_registry": "database",
-        "prod_origins": "https://*.tenants.example.com",
-        "ci": "gitlab",
-    },
-    "registry-no-ci": {"origin_registry": "database", "allow_credentials": False, "ci": "none"},
-    "registry-no-deployment": {"origin_registry": "database", "deploy": "none"},
-    "registry-no-deployment-gitlab": {"origin_registry": "database", "deploy": "none", "ci": "gitlab"},
-}
+from .support.commands import run_in, run_make
+from .support.template import TEMPLATE, GenerateOnce, generate
+from .support.variants import VARIANTS, answers_for
 
 # Paths that exist only for one answer of a choice variable.
 CHOICE_PATHS = {
@@ -76,13 +33,8 @@ GITHUB_EXPRESSION = re.compile(r"\$\{\{[^{}]*\}\}")
 REGISTRY_WORDS = re.compile(r"origin.registry|sqlalchemy|database_url|admin_token|/admin|origins\.db", re.IGNORECASE)
 
 
-def variants_where(**choices: str) -> list[str]:
-    """The names of the variants whose answers include ``choices``."""
-    return sorted(n for n, a in VARIANTS.items() if all(answers_for(a)[k] == v for k, v in choices.items()))
-
-
 @pytest.fixture(scope="module", params=sorted(VARIANTS))
-def variant(request: pytest.FixtureRequest, generated: Callable[[str, Mapping[str, Any]], Path]) -> Path:
+def project(request: pytest.FixtureRequest, generated: GenerateOnce) -> Path:
     return generated(request.param, VARIANTS[request.param])
 
 
@@ -96,12 +48,12 @@ def test_every_choice_combination_is_generated() -> None:
     assert combinations - covered == set()
 
 
-def test_generated_tests_pass(variant: Path, request: pytest.FixtureRequest) -> None:
+def test_generated_tests_pass(project: Path, request: pytest.FixtureRequest) -> None:
     env = {}
-    if answers_for(VARIANTS[request.node.callspec.params["variant"]])["origin_registry"] == "database":
+    if answers_for(VARIANTS[request.node.callspec.params["project"]])["origin_registry"] == "database":
         env["TEST_POSTGRESQL_URL"] = request.getfixturevalue("postgresql_url")
 
-    result = run_make(variant, "test", env=env)
+    result = run_make(project, "test", env=env)
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert re.search(r"\d+ passed", result.stdout)
@@ -109,14 +61,14 @@ def test_generated_tests_pass(variant: Path, request: pytest.FixtureRequest) -> 
 
 
 @pytest.mark.parametrize("target", ["lint", "typecheck"])
-def test_generated_code_is_clean(variant: Path, target: str) -> None:
-    result = run_make(variant, target)
+def test_generated_code_is_clean(project: Path, target: str) -> None:
+    result = run_make(project, target)
 
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.mark.parametrize("name", sorted(VARIANTS))
-def test_only_chosen_options_leave_files(generated: Callable[[str, Mapping[str, Any]], Path], name: str) -> None:
+def test_only_chosen_options_leave_files(generated: GenerateOnce, name: str) -> None:
     project, answers = generated(name, VARIANTS[name]), answers_for(VARIANTS[name])
 
     for (variable, value), paths in CHOICE_PATHS.items():
@@ -124,10 +76,10 @@ def test_only_chosen_options_leave_files(generated: Callable[[str, Mapping[str, 
             assert (project / path).is_file() == (answers[variable] == value), (variable, path)
 
 
-def test_no_template_syntax_is_left_behind(variant: Path) -> None:
+def test_no_template_syntax_is_left_behind(project: Path) -> None:
     leftovers = [
         path
-        for path in variant.rglob("*")
+        for path in project.rglob("*")
         if path.is_file()
         and not any(part.endswith("cache") or part == "__pycache__" for part in path.parts)
         and path.suffix != ".db"  # the registry's SQLite file, made when a test serves the service
@@ -173,10 +125,10 @@ def test_generating_again_over_a_project_changes_nothing(tmp_path: Path, deploy:
     assert {p.relative_to(first): p.read_bytes() for p in first.rglob("*") if p.is_file()} == before
 
 
-def test_dependencies_have_compatible_ranges(variant: Path) -> None:
+def test_dependencies_have_compatible_ranges(project: Path) -> None:
     """Every runtime and development dependency has a floor and a ceiling (PEP 621 metadata)."""
-    project = tomllib.loads((variant / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    declared = [*project["dependencies"], *(d for group in project["optional-dependencies"].values() for d in group)]
+    metadata = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    declared = [*metadata["dependencies"], *(d for group in metadata["optional-dependencies"].values() for d in group)]
 
     unbounded = [
         text for text in declared if not {">=", "<"} <= {spec.operator for spec in Requirement(text).specifier}

@@ -8,18 +8,15 @@ from __future__ import annotations
 
 import ast
 import fnmatch
-import importlib.util
 import json
 import re
 import subprocess
 import sys
 import tempfile
 import tomllib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
-from types import ModuleType
-from typing import Any
 
 import pytest
 import yaml
@@ -30,7 +27,8 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from packaging.requirements import Requirement
 
-from .conftest import TEMPLATE, generate, run, run_in
+from .support.commands import run, run_in
+from .support.template import TEMPLATE, GenerateOnce, generate, hook_module
 
 FREE_TEXT = ("project_name", "description", "author_name")
 JINJA_DELIMITERS = re.compile(r"{{|}}|{%|%}|{#|#}")
@@ -40,15 +38,6 @@ ANSWER_VARIABLES = re.compile(
 )
 HOSTILE_NAME = 'Ops "Tools" \\ C:\\New — Café 😀 <b>*x*</b> # `y` [z](javascript:1)'
 HOSTILE_DESCRIPTION = 'Runs """ then: import os; os.environ["CORS_ALLOW_ORIGINS"] = "*" \\'
-
-
-def hook_module(name: str) -> ModuleType:
-    """A hook script as a module (the Jinja line sits under its ``__main__`` guard)."""
-    spec = importlib.util.spec_from_file_location(f"template_{name}", TEMPLATE / "hooks" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def one_line(text: str) -> str:
@@ -215,7 +204,7 @@ WILDCARDS = [
 ]
 
 
-def test_generator_and_service_agree_on_wildcards(generated: Callable[[str, Mapping[str, Any]], Path]) -> None:
+def test_generator_and_service_agree_on_wildcards(generated: GenerateOnce) -> None:
     generation_refuses = {}
     for entry in WILDCARDS:
         with tempfile.TemporaryDirectory() as output:
@@ -262,7 +251,7 @@ def installed_import_names(requirement: str, seen: set[str]) -> Iterator[str]:
             yield from installed_import_names(needed, seen)
 
 
-def test_shadowing_names_cover_every_dependency(generated: Callable[[str, Mapping[str, Any]], Path]) -> None:
+def test_shadowing_names_cover_every_dependency(generated: GenerateOnce) -> None:
     project = generated("origin-registry", {"origin_registry": "database", "deploy": "none", "ci": "none"})
     metadata = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     requirements = [

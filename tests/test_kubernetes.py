@@ -7,18 +7,18 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from .conftest import answers_for, cors_policy_module, generate, run_tool, service_environment
-from .test_container import read_stages
-from .test_generation import VARIANTS, variants_where
+from .support.commands import run_tool, service_environment
+from .support.dockerfile import read_stages
+from .support.template import GenerateOnce, cors_policy_module, generate
+from .support.variants import ENVIRONMENT_ANSWERS, VARIANTS, answers_for, variants_where
 
-ENVIRONMENTS = {"development": "dev_origins", "staging": "staging_origins", "production": "prod_origins"}
 DNS_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 DIGEST = "sha256:" + "0123456789abcdef" * 4
 
@@ -36,12 +36,12 @@ def one(resources: list[dict[str, Any]], kind: str) -> dict[str, Any]:
 
 def expected_origins(answers: Mapping[str, Any], environment: str) -> list[str]:
     """The environment's answered origins, normalised by the service's own rules."""
-    variable = ENVIRONMENTS[environment]
+    variable = ENVIRONMENT_ANSWERS[environment]
     return [origin.text for origin in cors_policy_module().normalise_origins(answers[variable], variable)]
 
 
 @pytest.fixture(scope="module", params=variants_where(deploy="kubernetes"))
-def variant(request: pytest.FixtureRequest, generated: Callable[[str, Mapping[str, Any]], Path]) -> tuple[Path, str]:
+def project_and_name(request: pytest.FixtureRequest, generated: GenerateOnce) -> tuple[Path, str]:
     return generated(request.param, VARIANTS[request.param]), request.param
 
 
@@ -52,9 +52,11 @@ def test_kubectl_bundles_kustomize_v4_or_later() -> None:
     assert int(re.fullmatch(r"v(\d+)\.\d+\.\d+", version)[1]) >= 4, version  # type: ignore[index]
 
 
-@pytest.mark.parametrize("environment", sorted(ENVIRONMENTS))
-def test_overlay_renders_and_validates_strictly(variant: tuple[Path, str], environment: str, tmp_path: Path) -> None:
-    project, _ = variant
+@pytest.mark.parametrize("environment", sorted(ENVIRONMENT_ANSWERS))
+def test_overlay_renders_and_validates_strictly(
+    project_and_name: tuple[Path, str], environment: str, tmp_path: Path
+) -> None:
+    project, _ = project_and_name
     manifests = tmp_path / f"{environment}.yaml"
     manifests.write_text(yaml.safe_dump_all(render(project, environment)))
 
@@ -64,19 +66,19 @@ def test_overlay_renders_and_validates_strictly(variant: tuple[Path, str], envir
     assert result.stdout.count(" passed for resource ") == 4, result.stdout
 
 
-@pytest.mark.parametrize("environment", sorted(ENVIRONMENTS))
-def test_overlay_config_carries_the_environments_answers(variant: tuple[Path, str], environment: str) -> None:
-    project, name = variant
+@pytest.mark.parametrize("environment", sorted(ENVIRONMENT_ANSWERS))
+def test_overlay_config_carries_the_environments_answers(project_and_name: tuple[Path, str], environment: str) -> None:
+    project, name = project_and_name
     config = one(render(project, environment), "ConfigMap")["data"]
 
     assert config["APP_ENV"] == environment
     assert config["CORS_ALLOW_ORIGINS"] == ",".join(expected_origins(answers_for(VARIANTS[name]), environment))
 
 
-@pytest.mark.parametrize("environment", sorted(ENVIRONMENTS))
-def test_service_accepts_the_rendered_config(variant: tuple[Path, str], environment: str) -> None:
+@pytest.mark.parametrize("environment", sorted(ENVIRONMENT_ANSWERS))
+def test_service_accepts_the_rendered_config(project_and_name: tuple[Path, str], environment: str) -> None:
     """The ConfigMap's values, given to the service as its environment, become its CORS policy."""
-    project, name = variant
+    project, name = project_and_name
     config = one(render(project, environment), "ConfigMap")["data"]
     package = next((project / "src").iterdir()).name
     read_policy = (
@@ -97,8 +99,8 @@ def test_service_accepts_the_rendered_config(variant: tuple[Path, str], environm
     assert json.loads(result.stdout) == [environment, expected_origins(answers_for(VARIANTS[name]), environment)]
 
 
-def test_deployment_probes_health_on_the_port_the_image_serves(variant: tuple[Path, str]) -> None:
-    project, _ = variant
+def test_deployment_probes_health_on_the_port_the_image_serves(project_and_name: tuple[Path, str]) -> None:
+    project, _ = project_and_name
     resources = render(project, "production")
     pod = one(resources, "Deployment")["spec"]["template"]["spec"]
     [container] = pod["containers"]
@@ -116,9 +118,7 @@ def test_deployment_probes_health_on_the_port_the_image_serves(variant: tuple[Pa
 
 
 @pytest.mark.parametrize("name", variants_where(deploy="kubernetes", origin_registry="database"))
-def test_registry_replicas_share_the_database_from_a_secret(
-    name: str, generated: Callable[[str, Mapping[str, Any]], Path]
-) -> None:
+def test_registry_replicas_share_the_database_from_a_secret(name: str, generated: GenerateOnce) -> None:
     project = generated(name, VARIANTS[name])
     [container] = one(render(project, "production"), "Deployment")["spec"]["template"]["spec"]["containers"]
 
@@ -129,11 +129,11 @@ def test_registry_replicas_share_the_database_from_a_secret(
     assert any("[postgresql]" in install for install in installs)
 
 
-@pytest.mark.parametrize("environment", sorted(ENVIRONMENTS))
+@pytest.mark.parametrize("environment", sorted(ENVIRONMENT_ANSWERS))
 def test_overlay_deploys_to_a_namespace_named_after_the_service_and_environment(
-    variant: tuple[Path, str], environment: str
+    project_and_name: tuple[Path, str], environment: str
 ) -> None:
-    project, _ = variant
+    project, _ = project_and_name
 
     namespaces = {resource["metadata"].get("namespace") for resource in render(project, environment)}
 
@@ -144,7 +144,7 @@ def test_long_service_names_give_distinct_namespaces_that_kubernetes_accepts(tmp
     slug = "a-very-long-service-name-that-fills-every-character-of-a-label1"
     assert len(slug) == 63
     project = generate(tmp_path, {"project_name": slug})
-    rendered = {environment: render(project, environment) for environment in ENVIRONMENTS}
+    rendered = {environment: render(project, environment) for environment in ENVIRONMENT_ANSWERS}
     (tmp_path / "production.yaml").write_text(yaml.safe_dump_all(rendered["production"]))
 
     namespaces = {env: {r["metadata"]["namespace"] for r in resources} for env, resources in rendered.items()}
@@ -152,13 +152,13 @@ def test_long_service_names_give_distinct_namespaces_that_kubernetes_accepts(tmp
     assert run_tool(tmp_path, "kubernetes-validate", "--strict", "production.yaml").returncode == 0
     assert all(len(names) == 1 for names in namespaces.values())
     labels = [name for names in namespaces.values() for name in names]
-    assert len(set(labels)) == len(ENVIRONMENTS)
+    assert len(set(labels)) == len(ENVIRONMENT_ANSWERS)
     for label in labels:
         assert DNS_LABEL.fullmatch(label) and label.startswith(slug[:40]), label
 
 
-def test_pods_get_no_service_account_token_and_a_cpu_limit_per_worker(variant: tuple[Path, str]) -> None:
-    project, _ = variant
+def test_pods_get_no_service_account_token_and_a_cpu_limit_per_worker(project_and_name: tuple[Path, str]) -> None:
+    project, _ = project_and_name
     resources = render(project, "production")
     pod = one(resources, "Deployment")["spec"]["template"]["spec"]
     [container] = pod["containers"]
@@ -169,8 +169,10 @@ def test_pods_get_no_service_account_token_and_a_cpu_limit_per_worker(variant: t
     assert {"cpu", "memory"} <= set(container["resources"]["requests"]) & set(container["resources"]["limits"])
 
 
-def test_network_policy_admits_only_the_ingress_controller_to_the_service_port(variant: tuple[Path, str]) -> None:
-    project, _ = variant
+def test_network_policy_admits_only_the_ingress_controller_to_the_service_port(
+    project_and_name: tuple[Path, str],
+) -> None:
+    project, _ = project_and_name
     resources = render(project, "production")
     pod = one(resources, "Deployment")["spec"]["template"]
     policy = one(resources, "NetworkPolicy")["spec"]
@@ -184,8 +186,10 @@ def test_network_policy_admits_only_the_ingress_controller_to_the_service_port(v
     assert set(source) == {"namespaceSelector", "podSelector"}, "both the namespace and its pods are named"
 
 
-def test_overlay_pins_the_image_by_digest_as_the_readme_shows(variant: tuple[Path, str], tmp_path: Path) -> None:
-    project, _ = variant
+def test_overlay_pins_the_image_by_digest_as_the_readme_shows(
+    project_and_name: tuple[Path, str], tmp_path: Path
+) -> None:
+    project, _ = project_and_name
     readme = (project / "deploy/kubernetes/README.md").read_text(encoding="utf-8")
     [pin] = [block for block in re.findall(r"```yaml\n(.*?)```", readme, flags=re.DOTALL) if "digest:" in block]
     shutil.copytree(project / "deploy", tmp_path / "deploy")

@@ -10,15 +10,15 @@ import re
 import shutil
 import sys
 import tomllib
-from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
-from .conftest import TOOLS, answers_for, run, run_in, service_environment
-from .live_service import package_of, serving
+from .support.commands import TOOLS, run, run_in, service_environment
+from .support.servers import package_of, serving
+from .support.template import GenerateOnce
+from .support.variants import answers_for
 
 ANSWERS = answers_for({})
 PRODUCTION_ORIGIN = ANSWERS["prod_origins"].split(",")[0].strip()
@@ -26,7 +26,7 @@ DEV_ORIGIN = ANSWERS["dev_origins"].split(",")[0].strip()
 
 
 @pytest.fixture(scope="module")
-def locked(generated: Callable[[str, Mapping[str, Any]], Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+def locked(generated: GenerateOnce, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the default project, locked with ``uv lock`` as its README says to do first."""
     project = tmp_path_factory.mktemp("locked") / "project"
     shutil.copytree(generated("defaults", {}), project)
@@ -89,9 +89,7 @@ def test_the_images_install_gives_a_service_that_serves(locked: Path, tmp_path: 
 
 
 @pytest.mark.parametrize("mode", ["run", "dev"])
-def test_fastapi_cli_serves_the_entrypoint_from_pyproject(
-    generated: Callable[[str, Mapping[str, Any]], Path], tmp_path: Path, mode: str
-) -> None:
+def test_fastapi_cli_serves_the_entrypoint_from_pyproject(generated: GenerateOnce, tmp_path: Path, mode: str) -> None:
     """``fastapi run`` / ``fastapi dev`` with no app argument: ``[tool.fastapi] entrypoint`` names it."""
     project = generated("defaults", {})
     entrypoint = tomllib.loads((project / "pyproject.toml").read_text())["tool"]["fastapi"]["entrypoint"]
@@ -119,7 +117,7 @@ def test_fastapi_cli_serves_the_entrypoint_from_pyproject(
 
 
 def test_the_uv_pin_is_the_released_uv_this_environment_installed(
-    generated: Callable[[str, Mapping[str, Any]], Path],
+    generated: GenerateOnce,
 ) -> None:
     """The uv of the Dockerfile and both CI files is a released one: the version requirements.txt installed."""
     project, gitlab = generated("defaults", {}), generated("gitlab-ci", {"ci": "gitlab", "deploy": "none"})

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from .conftest import cors_policy_module
+from .support.template import cors_policy_module
 
 cors_policy = cors_policy_module()
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from cookiecutter.exceptions import FailedHookException
 
-from .conftest import generate
+from .support.template import generate
 
 REFUSED = [
     pytest.param("prod_origins", "https://app.example.com/app", "https://app.example.com", id="path"),

@@ -15,16 +15,15 @@ import subprocess
 import sys
 import time
 import zipfile
-from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
-from .conftest import run, run_in, service_environment
-from .live_service import generated_services, package_of, start, stop, uvicorn_command
-from .postgresql import PostgreSQLServer
+from .support.commands import run, run_in, service_environment
+from .support.postgresql import PostgreSQLServer
+from .support.servers import generated_services, package_of, start, stop, uvicorn_command
+from .support.template import GenerateOnce
 
 TOKEN = "replica-test-token-of-at-least-32-characters"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -32,7 +31,7 @@ ANSWERS = {"origin_registry": "database", "deploy": "none", "ci": "none"}
 
 
 @pytest.fixture(scope="module")
-def project(generated: Callable[[str, Mapping[str, Any]], Path]) -> Path:
+def project(generated: GenerateOnce) -> Path:
     return generated("registry-replicas", ANSWERS)
 
 

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from .conftest import generate, service_environment
+from .support.commands import service_environment
+from .support.servers import generated_service, package_of, uvicorn_command
+from .support.template import GenerateOnce
 
 ANSWERS = {
     "project_name": "Orders API",
@@ -25,51 +24,21 @@ ANSWERS = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+@pytest.fixture(scope="module")
+def project(generated: GenerateOnce) -> Path:
+    return generated("orders", ANSWERS)
 
 
-def start(project: Path, **environment: str) -> tuple[subprocess.Popen[str], str]:
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "orders_api.main:app", "--app-dir", "src", "--port", str(port)],
-        cwd=project,
-        env={**service_environment(), **environment},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    return server, f"http://127.0.0.1:{port}"
-
-
-def wait_until_serving(server: subprocess.Popen[str], url: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert server.poll() is None, server.communicate()[1]
-        try:
-            httpx.get(f"{url}/health", timeout=1)
-            return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise AssertionError("the service did not start within 30 s")
+def production(**environment: str) -> dict[str, str]:
+    """The environment of a service started with ``APP_ENV=production`` and ``environment``."""
+    return {**service_environment(), "APP_ENV": "production", **environment}
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return generate(tmp_path_factory.mktemp("orders"), ANSWERS)
-
-
-@pytest.fixture(scope="module")
-def production_url(project: Path) -> Iterator[str]:
-    server, url = start(project, APP_ENV="production")
-    try:
-        wait_until_serving(server, url)
+def production_url(project: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    log = tmp_path_factory.mktemp("production") / "server.log"
+    with generated_service(project, production(), log) as url:
         yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def preflight(url: str, origin: str, **headers: str) -> httpx.Response:
@@ -126,8 +95,16 @@ def test_other_origins_are_refused(production_url: str, origin: str) -> None:
     ],
 )
 def test_a_bad_variable_stops_the_start_with_one_line(project: Path, variable: str, value: str) -> None:
-    server, _ = start(project, APP_ENV="production", **{variable: value})
-    _, stderr = server.communicate(timeout=30)
+    server = subprocess.run(
+        uvicorn_command(f"{package_of(project)}.main:app", project / "src"),
+        cwd=project,
+        env=production(**{variable: value}),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    stderr = server.stderr
 
     assert server.returncode != 0
     assert stderr.strip().count("\n") == 0, stderr
@@ -135,14 +112,11 @@ def test_a_bad_variable_stops_the_start_with_one_line(project: Path, variable: s
     assert value.split(",")[-1] in stderr
 
 
-def test_switching_the_write_protection_off_is_announced_at_start_up(project: Path) -> None:
-    server, url = start(project, APP_ENV="production", CSRF_PROTECTION="false")
-    try:
-        wait_until_serving(server, url)
+def test_switching_the_write_protection_off_is_announced_at_start_up(project: Path, tmp_path: Path) -> None:
+    log = tmp_path / "server.log"
+    with generated_service(project, production(CSRF_PROTECTION="false"), log) as url:
         forged = httpx.post(f"{url}/health", headers={"Origin": "https://evil.test", "Sec-Fetch-Site": "cross-site"})
-    finally:
-        server.terminate()
-        _, stderr = server.communicate(timeout=10)
+    stderr = log.read_text()
 
     lines = [line for line in stderr.splitlines() if line.startswith("Cross-origin write protection")]
     assert len(lines) == 1, stderr

@@ -11,15 +11,16 @@ import os
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .conftest import service_environment
-from .live_service import package_of
+from .support.commands import service_environment
+from .support.servers import package_of
+from .support.template import GenerateOnce
 
 SECRET = "s3cret-Pw"
 """Stands for a password or token: it must never reach the output."""
@@ -62,7 +63,7 @@ CASES: list[Any] = [
 
 
 @pytest.fixture(scope="module")
-def project(generated: Callable[[str, Mapping[str, Any]], Path]) -> Path:
+def project(generated: GenerateOnce) -> Path:
     return generated("runtime-refusals", {"origin_registry": "database", "deploy": "none", "ci": "none"})
 
 
@@ -77,7 +78,10 @@ def locked(database: Path) -> Iterator[None]:
         holder.close()
 
 
-def start(project: Path, cwd: Path, variables: Mapping[str, str], argv: list[str]) -> subprocess.CompletedProcess[str]:
+def run_with_settings(
+    project: Path, cwd: Path, variables: Mapping[str, str], argv: list[str]
+) -> subprocess.CompletedProcess[str]:
+    """Run the service's Python with ``variables`` as its settings, from ``cwd``."""
     environment = {k: v for k, v in service_environment().items() if k not in ("DATABASE_URL", "ADMIN_TOKEN")}
     environment |= {"PYTHONPATH": str(project / "src"), **variables}
     return subprocess.run(
@@ -104,7 +108,7 @@ def test_a_bad_setting_stops_start_up_with_one_line(
     guard = locked(tmp_path / "locked.db") if "locked" in variables.get("DATABASE_URL", "") else nullcontext()
 
     with guard:
-        result = start(project, tmp_path, variables, ["-c", f"import {package_of(project)}.main"])
+        result = run_with_settings(project, tmp_path, variables, ["-c", f"import {package_of(project)}.main"])
 
     assert_one_line_refusal(result, named)
 
@@ -112,7 +116,7 @@ def test_a_bad_setting_stops_start_up_with_one_line(
 def test_a_dotenv_file_that_is_not_utf8_is_one_line(project: Path, tmp_path: Path) -> None:
     (tmp_path / ".env").write_bytes(b"CORS_MAX_AGE=\xff\xfe\n")
 
-    result = start(project, tmp_path, {}, ["-c", f"import {package_of(project)}.main"])
+    result = run_with_settings(project, tmp_path, {}, ["-c", f"import {package_of(project)}.main"])
 
     assert_one_line_refusal(result, ".env")
 
@@ -122,7 +126,9 @@ def test_uvicorn_prints_the_same_one_line(project: Path, tmp_path: Path) -> None
     app = f"{package_of(project)}.main:app"
     variables = {"DATABASE_URL": f"postgresql://svc:{SECRET}@db.internal:port/origins"}
 
-    result = start(project, tmp_path, variables, ["-m", "uvicorn", app, "--host", "127.0.0.1", "--port", "0"])
+    result = run_with_settings(
+        project, tmp_path, variables, ["-m", "uvicorn", app, "--host", "127.0.0.1", "--port", "0"]
+    )
 
     assert_one_line_refusal(result, "DATABASE_URL")
     assert os.listdir(tmp_path) == [], "nothing is written before the refusal"

@@ -6,25 +6,27 @@ import json
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .conftest import TEMPLATE, generate, service_environment
-from .cors_battery import concrete_origin, entry_parts
-from .live_service import generated_service, uvicorn_server
-from .test_adversarial import intended_policy
-from .test_generation import VARIANTS
+from .support.commands import service_environment
+from .support.cors_battery import concrete_origin
+from .support.origin_oracle import entry_parts
+from .support.servers import generated_service, uvicorn_server
+from .support.template import TEMPLATE
+from .support.variants import VARIANTS, intended_policy
 
-SCANNER = Path(__file__).with_name("corscanner_offline.py")
+SCANNER = Path(__file__).with_name("support") / "corscanner_offline.py"
 
 
 @pytest.fixture(scope="module")
 def tls(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     """Uvicorn options for a throw-away self-signed certificate (the scanner does not verify it)."""
     if shutil.which("openssl") is None:
-        pytest.fail("openssl is needed to serve over https; .ci/run installs it")
+        pytest.fail("openssl is needed to serve over https; `make test` installs it")
     folder = tmp_path_factory.mktemp("tls")
     key, certificate = folder / "key.pem", folder / "certificate.pem"
     request = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=scan.test"]
@@ -53,10 +55,12 @@ def on_host(base_url: str, origin: str) -> str:
 
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
-def test_corscanner_finds_nothing_in_production(variant: str, tmp_path: Path, tls: list[str]) -> None:
-    project = generate(tmp_path, VARIANTS[variant])
+def test_corscanner_finds_nothing_in_production(
+    variant: str, generated_variant: Callable[[str], Path], tmp_path: Path, tls: list[str]
+) -> None:
+    project = generated_variant(variant)
     env = {**service_environment(), "APP_ENV": "production"}
-    origin = concrete_origin(intended_policy(variant, "production").origins[0])
+    origin = concrete_origin(intended_policy(VARIANTS[variant], "production").origins[0])
 
     log = tmp_path / "server.log"
 
@@ -68,7 +72,7 @@ def test_corscanner_finds_nothing_in_production(variant: str, tmp_path: Path, tl
 
 
 def test_corscanner_runs_offline_and_catches_a_reflecting_service(tmp_path: Path, tls: list[str]) -> None:
-    app = "tests.broken_services:all_origins_with_credentials"
+    app = "tests.support.broken_services:all_origins_with_credentials"
     env = service_environment()
 
     with uvicorn_server(

@@ -14,14 +14,14 @@ import os
 import re
 import shlex
 import shutil
-from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .conftest import TEMPLATE, TOOLS, run
-from .test_generation import VARIANTS, variants_where
+from .support.commands import TOOLS, run
+from .support.template import TEMPLATE, GenerateOnce
+from .support.variants import VARIANTS, variants_where
 
 SCANNERS = TEMPLATE / ".venv-scanners" / "bin"
 ENVIRONMENTS = ("development", "staging", "production")
@@ -101,7 +101,7 @@ def documented_frameworks(project: Path) -> list[str]:
 
 
 @pytest.fixture(scope="module", params=sorted(VARIANTS))
-def project(request: pytest.FixtureRequest, generated: Callable[[str, Mapping[str, Any]], Path]) -> Path:
+def project(request: pytest.FixtureRequest, generated: GenerateOnce) -> Path:
     return generated(request.param, VARIANTS[request.param])
 
 
@@ -143,7 +143,7 @@ def assert_every_file_was_scanned(project: Path, checks: list[tuple[str, str, st
 
 
 @pytest.mark.parametrize("name", variants_where(deploy="kubernetes"))
-def test_checkov_fails_no_check(name: str, generated: Callable[[str, Mapping[str, Any]], Path]) -> None:
+def test_checkov_fails_no_check(name: str, generated: GenerateOnce) -> None:
     project = generated(name, VARIANTS[name])
 
     checks = clean_checkov_scan(project, documented_frameworks(project))
@@ -151,9 +151,7 @@ def test_checkov_fails_no_check(name: str, generated: Callable[[str, Mapping[str
     assert_every_file_was_scanned(project, checks)
 
 
-def test_checkov_fails_no_check_in_the_variants_without_manifests(
-    generated: Callable[[str, Mapping[str, Any]], Path], tmp_path: Path
-) -> None:
+def test_checkov_fails_no_check_in_the_variants_without_manifests(generated: GenerateOnce, tmp_path: Path) -> None:
     """One checkov run (it takes seconds to start) reads their files, each variant's in its own directory.
     (Kustomize's resources are named alike in every variant: checkov would mix them up in one run.)"""
     projects = {name: generated(name, VARIANTS[name]) for name in variants_where(deploy="none")}
@@ -171,9 +169,7 @@ def test_checkov_fails_no_check_in_the_variants_without_manifests(
 
 
 @pytest.mark.parametrize("name", variants_where(ci="github"))
-def test_zizmor_finds_nothing_in_the_workflows_or_dependabot(
-    name: str, generated: Callable[[str, Mapping[str, Any]], Path]
-) -> None:
+def test_zizmor_finds_nothing_in_the_workflows_or_dependabot(name: str, generated: GenerateOnce) -> None:
     project = generated(name, VARIANTS[name])
 
     returncode, findings = zizmor(project, documented_scans(project)["zizmor"])
@@ -182,9 +178,7 @@ def test_zizmor_finds_nothing_in_the_workflows_or_dependabot(
     assert returncode == 0
 
 
-def test_scanners_flag_the_gaps_they_guard_against(
-    generated: Callable[[str, Mapping[str, Any]], Path], tmp_path: Path
-) -> None:
+def test_scanners_flag_the_gaps_they_guard_against(generated: GenerateOnce, tmp_path: Path) -> None:
     """A copy with a tag-pinned action that keeps its token, a pod that mounts the
     service-account token, and no reason given for the image digest: each is found."""
     project = tmp_path / "project"

@@ -1,12 +1,7 @@
-"""An attacker's battery for a CORS service: adversarial origins, an independent oracle, and the checks.
+"""An attacker's battery for a CORS service: adversarial origins and the checks, judged by the oracle.
 
-The oracle (:func:`reference_allows`) is written from the origin grammar the
-generated README documents, in the plainest way possible, and shares no code
-with the service's ``OriginMatcher``: an exact origin matches only itself; a
-``*.`` host pattern matches exactly one DNS label in front of its parent; a
-``:*`` port pattern matches no port or any canonical port; ``*`` matches
-everything. Browsers send origins in canonical form, so anything else (other
-case, default port, trailing dot, userinfo, ...) matches nothing.
+The oracle is :func:`origin_oracle.reference_allows`, written from the
+grammar and sharing no code with the service's ``OriginMatcher``.
 
 :func:`audit` sends every origin of a corpus to a live server, as a preflight
 and as a simple request, and returns findings: one line per deviation from
@@ -21,16 +16,14 @@ policy the method; ``null`` never passes.
 from __future__ import annotations
 
 import http.client
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import httpx
 
-DEFAULT_PORTS = {"http": "80", "https": "443"}
-DNS_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
-CANONICAL_PORT = re.compile(r"[1-9][0-9]{0,4}")
+from .origin_oracle import DEFAULT_PORTS, entry_parts, reference_allows
+
 HOMOGLYPHS = {"a": "\u0430", "e": "\u0435", "o": "\u043e", "c": "\u0441", "p": "\u0440"}
 """Latin letters and the Cyrillic letters that look the same."""
 
@@ -68,49 +61,6 @@ class IntendedPolicy:
     @property
     def allows_all(self) -> bool:
         return any(entry.strip() == "*" for entry in self.origins)
-
-
-def entry_parts(entry: str) -> tuple[str, str, str]:
-    """Scheme, host and port of an answered entry, in the canonical form it stands for.
-
-    ``HTTP://LocalHost:80/`` stands for ``("http", "localhost", "")``; the port
-    is ``""`` when absent or the scheme's default, ``"*"`` for any port.
-    """
-    scheme, _, rest = entry.strip().partition("://")
-    scheme = scheme.lower()
-    host, _, port = rest.rstrip("/").lower().partition(":")
-    return scheme, host, "" if port == DEFAULT_PORTS[scheme] else port
-
-
-def reference_allows(entries: Iterable[str], origin: str) -> bool:
-    """Whether ``origin``, exactly as received, is allowed by the answered entries."""
-    entries = [entry.strip() for entry in entries]
-    if "*" in entries:
-        return True
-    scheme, separator, authority = origin.partition("://")
-    host, colon, port = authority.partition(":")
-    if not separator or (colon and not port):
-        return False
-    for entry in entries:
-        entry_scheme, entry_host, entry_port = entry_parts(entry)
-        if scheme == entry_scheme and host_matches(entry_host, host) and port_matches(entry_port, port, scheme):
-            return True
-    return False
-
-
-def host_matches(pattern: str, host: str) -> bool:
-    if pattern.startswith("*."):
-        label, dot, parent = host.partition(".")
-        return bool(dot) and parent == pattern[2:] and DNS_LABEL.fullmatch(label) is not None
-    return host == pattern
-
-
-def port_matches(pattern: str, port: str, scheme: str) -> bool:
-    if pattern == "*":
-        return port == "" or (
-            CANONICAL_PORT.fullmatch(port) is not None and int(port) <= 65535 and port != DEFAULT_PORTS[scheme]
-        )
-    return port == pattern
 
 
 def expected_allow_origin(policy: IntendedPolicy, origin: str) -> str | None:

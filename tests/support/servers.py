@@ -1,8 +1,12 @@
-"""Run an ASGI app under uvicorn on a free loopback port, for tests that speak real HTTP."""
+"""Servers on loopback: a free port, and one way to start an ASGI app under uvicorn and wait until it serves.
+
+The template's tests and ``benchmarks/bench.py`` both start servers this way.
+"""
 
 from __future__ import annotations
 
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -11,6 +15,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def package_of(project: Path) -> str:
@@ -66,6 +77,7 @@ def start(command: list[str], *, cwd: Path, env: Mapping[str, str], log: Path) -
 
 
 def stop(server: subprocess.Popen[bytes]) -> None:
+    """Terminate a server; kill it if it has not exited within ten seconds."""
     server.terminate()
     try:
         server.wait(timeout=10)
@@ -84,14 +96,30 @@ def wait_until_serving(server: subprocess.Popen[bytes], log: Path, timeout: floa
         if server.poll() is not None:
             raise RuntimeError(f"the server exited with {server.returncode}:\n{log.read_text()}")
         started = STARTED.search(log.read_text())
-        if started:
-            try:
-                httpx.get(f"{started[1]}/health", timeout=5, verify=False).raise_for_status()
-                return started[1]
-            except httpx.TransportError:  # a reloader names the port before its worker serves
-                pass
+        if started and answers_health(started[1]):
+            return started[1]
         time.sleep(0.05)
     raise RuntimeError(f"the server did not start within {timeout} s:\n{log.read_text()}")
+
+
+def answers_health(base_url: str) -> bool:
+    """Whether ``<base_url>/health`` answers 2xx now (a reloader names its port before its worker serves)."""
+    try:
+        return httpx.get(f"{base_url}/health", timeout=5, verify=False).is_success
+    except httpx.TransportError:
+        return False
+
+
+def wait_until_answering(server: subprocess.Popen[bytes], base_url: str, timeout: float = 60) -> None:
+    """Wait until a server started on a known port answers ``/health``; raise if it exits or never answers."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"the server at {base_url} stopped with status {server.returncode}")
+        if answers_health(base_url):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"the server at {base_url} did not answer within {timeout} s")
 
 
 @contextmanager

@@ -1,7 +1,7 @@
 """A throw-away PostgreSQL server on loopback, from the machine's PostgreSQL binaries.
 
 Debian's ``postgresql`` package puts them in ``/usr/lib/postgresql/<version>/bin``
-(``.ci/run`` installs it when missing). PostgreSQL refuses to run as root, so
+(``make test`` installs it when missing). PostgreSQL refuses to run as root, so
 as root the server runs as the ``postgres`` user that the package creates.
 """
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -18,6 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
+
+from .servers import free_port
 
 
 class PostgreSQLMissing(RuntimeError):
@@ -30,15 +31,10 @@ def binaries() -> Path:
         return found[-1].parent
     pg_ctl = shutil.which("pg_ctl")
     if pg_ctl is None:
-        raise PostgreSQLMissing("PostgreSQL is not installed: run 'apt-get install -y postgresql' (as .ci/run does)")
+        raise PostgreSQLMissing(
+            "PostgreSQL is not installed: run 'apt-get install -y postgresql' (as `make test` does)"
+        )
     return Path(pg_ctl).parent
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class PostgreSQLServer:

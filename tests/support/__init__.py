@@ -1,0 +1,1 @@
+"""Plain helpers for the template's tests, one idea per module; ``tests/conftest.py`` holds the fixtures."""
