@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 {%- if cookiecutter.origin_registry == "database" %}
 from pathlib import Path
 {%- endif %}
@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.settings import Settings
 
-ClientFactory = Callable[..., TestClient]
+from .cors_requests import ClientFactory, client_of
 
 
 @pytest.fixture(autouse=True)
@@ -40,7 +40,7 @@ def client_for() -> Iterator[ClientFactory]:
     clients: list[TestClient] = []
 
     def build(**settings: Any) -> TestClient:
-        client = TestClient(create_app(Settings(**settings)), raise_server_exceptions=False)
+        client = client_of(create_app(Settings(**settings)))
         clients.append(client)
         return client
 

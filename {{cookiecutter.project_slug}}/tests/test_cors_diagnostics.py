@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from {{ cookiecutter.package_name }}.cors_middleware import LOGGED_VALUE_LIMIT
 
-from .conftest import ClientFactory
+from .cors_requests import ClientFactory, preflight
 
 LOGGER = "{{ cookiecutter.package_name }}"
 ALLOWED = "https://app.example.com"
@@ -27,11 +27,9 @@ def client(client_for: ClientFactory) -> TestClient:
     )
 
 
-def preflight(client: TestClient, origin: str, method: str, headers: str | None = None) -> tuple[int, str]:
-    request_headers = {"Origin": origin, "Access-Control-Request-Method": method, "X-Request-ID": REQUEST_ID}
-    if headers is not None:
-        request_headers["Access-Control-Request-Headers"] = headers
-    response = client.options("/health", headers=request_headers)
+def traced_preflight(client: TestClient, origin: str, method: str, headers: str | None = None) -> tuple[int, str]:
+    """Status and body of a preflight that carries this module's ``X-Request-ID``."""
+    response = preflight(client, origin, method, headers, extra={"X-Request-ID": REQUEST_ID})
     return response.status_code, response.text
 
 
@@ -40,7 +38,7 @@ def refusals(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
 
 
 def test_a_refused_origin_is_logged_as_one_line(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
-    status, body = preflight(client, "https://app.example.com.evil.test", "GET", "authorization")
+    status, body = traced_preflight(client, "https://app.example.com.evil.test", "GET", "authorization")
 
     assert (status, body) == (400, "Disallowed CORS origin")
     [record] = refusals(caplog)
@@ -55,7 +53,7 @@ def test_a_refused_origin_is_logged_as_one_line(client: TestClient, caplog: pyte
 def test_a_refused_method_and_header_name_the_values_and_settings(
     client: TestClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    status, body = preflight(client, ALLOWED, "DELETE", "Authorization, X-Tenant")
+    status, body = traced_preflight(client, ALLOWED, "DELETE", "Authorization, X-Tenant")
 
     assert (status, body) == (400, "Disallowed CORS method, headers")
     [record] = refusals(caplog)
@@ -70,7 +68,7 @@ def test_a_refused_method_and_header_name_the_values_and_settings(
 
 
 def test_every_refused_part_is_named(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
-    status, body = preflight(client, "null", "PATCH", "X-Tenant")
+    status, body = traced_preflight(client, "null", "PATCH", "X-Tenant")
 
     assert (status, body) == (400, "Disallowed CORS origin, method, headers")
     [record] = refusals(caplog)
@@ -84,7 +82,7 @@ def test_every_refused_part_is_named(client: TestClient, caplog: pytest.LogCaptu
 def test_allowed_preflights_and_simple_requests_log_nothing(
     client: TestClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    status, _ = preflight(client, ALLOWED, "POST", "Authorization")
+    status, _ = traced_preflight(client, ALLOWED, "POST", "Authorization")
     client.get("/health", headers={"Origin": "https://evil.test"})
 
     assert status == 200
@@ -94,7 +92,7 @@ def test_allowed_preflights_and_simple_requests_log_nothing(
 def test_a_hostile_origin_cannot_break_or_flood_the_line(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
     hostile = 'https://evil.test" environment="production' + "a" * 5000
 
-    status, _ = preflight(client, hostile, "GET")
+    status, _ = traced_preflight(client, hostile, "GET")
 
     assert status == 400
     [record] = refusals(caplog)

@@ -18,7 +18,7 @@ from {{ cookiecutter.package_name }}.cli import main
 from {{ cookiecutter.package_name }}.cors_policy import Environment, OriginMatcher, normalise_origin
 
 from .answers import ANSWERED_ORIGINS, concrete_origins
-from .conftest import ClientFactory
+from .cors_requests import ClientFactory, preflight
 
 Explain = Callable[..., tuple[int, str, str]]
 
@@ -90,10 +90,7 @@ def test_explain_shows_the_headers_the_running_service_sends(
         cors_allow_headers="Authorization",
         cors_allow_credentials=True,
     )
-    request_headers = {"Origin": origin, "Access-Control-Request-Method": method}
-    if headers:
-        request_headers["Access-Control-Request-Headers"] = headers
-    preflight = client.options("/health", headers=request_headers)
+    preflighted = preflight(client, origin, method, headers or None)
     simple = client.request(method, "/health", headers={"Origin": origin})
 
     document = explained(explain, origin, "--method", method, *(["--header", headers] if headers else []))
@@ -103,8 +100,8 @@ def test_explain_shows_the_headers_the_running_service_sends(
 
     assert document["preflight"] == {
         "sent": bool(headers) or method not in ("GET", "POST"),
-        "status": preflight.status_code,
-        "headers": cors_part(preflight.headers.multi_items()),
+        "status": preflighted.status_code,
+        "headers": cors_part(preflighted.headers.multi_items()),
     }
     assert document["response"] == {"headers": cors_part(simple.headers.multi_items())}
 

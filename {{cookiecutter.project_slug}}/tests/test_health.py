@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from .conftest import ClientFactory
+from .cors_requests import ClientFactory
 
 
 def test_health_reports_ok(client_for: ClientFactory) -> None:

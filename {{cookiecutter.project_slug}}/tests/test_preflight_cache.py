@@ -21,6 +21,8 @@ from {{ cookiecutter.package_name }}.cors_middleware import (
 from {{ cookiecutter.package_name }}.routes import router
 from {{ cookiecutter.package_name }}.settings import Settings
 
+from .cors_requests import client_of, preflight
+
 ALLOWED = "https://app.example.com"
 CONFIGURATION = {
     "allow_methods": ["GET", "POST"],
@@ -53,7 +55,8 @@ QUESTIONS: dict[str, dict[str, str]] = {
 }
 
 
-def service() -> TestClient:
+def configured_client() -> TestClient:
+    """A client of the service configured with every CORS option the cache keys on."""
     settings = Settings(
         app_env="staging",
         cors_allow_origins=ALLOWED,
@@ -63,14 +66,14 @@ def service() -> TestClient:
         cors_expose_headers="X-Total-Count",
         cors_max_age=120,
     )
-    return TestClient(create_app(settings))
+    return client_of(create_app(settings))
 
 
 def stock_starlette() -> TestClient:
     app = FastAPI()
     app.include_router(router)
     app.add_middleware(CORSMiddleware, allow_origins=[ALLOWED], **CONFIGURATION)  # type: ignore[arg-type]
-    return TestClient(app)
+    return client_of(app)
 
 
 def cors_middleware(client: TestClient) -> PolicyCORSMiddleware:
@@ -100,7 +103,7 @@ def starlettes_answer(headers: dict[str, str]) -> Answer:
 
 @pytest.mark.parametrize("headers", QUESTIONS.values(), ids=QUESTIONS.keys())
 def test_every_answer_is_starlettes_answer_the_first_time_and_after(headers: dict[str, str]) -> None:
-    ours = service()
+    ours = configured_client()
 
     expected = starlettes_answer(headers)
 
@@ -110,7 +113,7 @@ def test_every_answer_is_starlettes_answer_the_first_time_and_after(headers: dic
 
 
 def test_a_repeated_preflight_is_answered_from_the_cache() -> None:
-    client = service()
+    client = configured_client()
     middleware = cors_middleware(client)
     question = {"Origin": ALLOWED, "Access-Control-Request-Method": "GET"}
 
@@ -126,7 +129,7 @@ def test_a_repeated_preflight_is_answered_from_the_cache() -> None:
 def test_every_refused_preflight_is_logged_even_when_its_answer_is_kept(
     question: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    client = service()
+    client = configured_client()
     middleware = cors_middleware(client)
 
     for _ in range(3):
@@ -139,28 +142,22 @@ def test_every_refused_preflight_is_logged_even_when_its_answer_is_kept(
 
 
 def test_endless_distinct_origins_use_bounded_memory() -> None:
-    client = service()
+    client = configured_client()
     middleware = cors_middleware(client)
 
     for number in range(PREFLIGHT_CACHE_ENTRIES + 50):
-        status = client.options(
-            "/health", headers={"Origin": f"https://{number}.example.net", "Access-Control-Request-Method": "GET"}
-        ).status_code
-        assert status == 400
+        assert preflight(client, f"https://{number}.example.net").status_code == 400
 
     assert len(middleware.preflight_answers) == PREFLIGHT_CACHE_ENTRIES
     assert answer(client, {"Origin": ALLOWED, "Access-Control-Request-Method": "GET"})[0] == 200
 
 
 def test_a_huge_question_is_answered_but_not_kept() -> None:
-    client = service()
+    client = configured_client()
     middleware = cors_middleware(client)
     headers = ", ".join(f"x-h{n}" for n in range(PREFLIGHT_CACHE_KEY_BYTES // 4))
 
-    response = client.options(
-        "/health",
-        headers={"Origin": ALLOWED, "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": headers},
-    )
+    response = preflight(client, ALLOWED, headers=headers)
 
     assert response.status_code == 400
     assert middleware.preflight_answers == {}
@@ -174,16 +171,16 @@ def test_a_preflight_never_reaches_the_routes() -> None:
     async def options_health() -> None:
         reached.append("options")
 
-    client = TestClient(app)
+    client = client_of(app)
     for _ in range(2):
-        assert client.options("/health", headers={"Origin": ALLOWED, "Access-Control-Request-Method": "GET"}).is_success
+        assert preflight(client, ALLOWED).is_success
     client.options("/health", headers={"Origin": ALLOWED})
 
     assert reached == ["options"], "only the OPTIONS request that is not a preflight reaches the route"
 
 
 def test_answers_are_not_mixed_up_between_questions() -> None:
-    ours = service()
+    ours = configured_client()
     questions = list(QUESTIONS.values())
 
     expected = [starlettes_answer(headers) for headers in questions]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 
 import pytest
 from fastapi import FastAPI
@@ -16,6 +15,8 @@ from {{ cookiecutter.package_name }}.refusal_log import DEFAULT_BURST
 from {{ cookiecutter.package_name }}.routes import router
 from {{ cookiecutter.package_name }}.settings import Settings
 
+from .cors_requests import client_of, cors_headers, preflight, varies_on_origin
+
 ALLOWED = "https://app.example.com"
 REFUSED = "https://evil.example.net"
 CONFIGURATION = {
@@ -26,8 +27,8 @@ CONFIGURATION = {
 }
 
 
-def service() -> TestClient:
-    """A service configured so that Starlette has every kind of CORS header to add."""
+def configured_client() -> TestClient:
+    """A client of the service configured so that Starlette has every kind of CORS header to add."""
     app = create_app(
         Settings(
             app_env="staging",
@@ -43,33 +44,21 @@ def service() -> TestClient:
     async def crash() -> None:
         raise RuntimeError("boom")
 
-    return TestClient(app, raise_server_exceptions=False)
+    return client_of(app)
 
 
 def stock_starlette() -> TestClient:
     app = FastAPI()
     app.include_router(router)
     app.add_middleware(CORSMiddleware, allow_origins=[ALLOWED], **CONFIGURATION)  # type: ignore[arg-type]
-    return TestClient(app)
-
-
-def cors_headers(headers: Mapping[str, str]) -> list[str]:
-    return sorted(name for name in headers if name.lower().startswith("access-control-"))
-
-
-def varies_on_origin(headers: Mapping[str, str]) -> bool:
-    return "origin" in {part.strip().lower() for part in headers.get("vary", "").split(",")}
-
-
-def preflight(client: TestClient, origin: str) -> Mapping[str, str]:
-    return client.options("/health", headers={"Origin": origin, "Access-Control-Request-Method": "POST"}).headers
+    return client_of(app)
 
 
 def test_stock_starlette_tells_a_refused_origin_the_configuration() -> None:
     """Why the service strips: without it, these headers reach every origin."""
     client = stock_starlette()
 
-    assert "access-control-allow-methods" in cors_headers(preflight(client, REFUSED))
+    assert "access-control-allow-methods" in cors_headers(preflight(client, REFUSED, "POST").headers)
     simple = client.get("/health", headers={"Origin": REFUSED}).headers
     assert cors_headers(simple) == ["access-control-allow-credentials", "access-control-expose-headers"]
 
@@ -78,26 +67,26 @@ def test_stock_starlette_tells_a_refused_origin_the_configuration() -> None:
     ("method", "path"), [("GET", "/health"), ("GET", "/missing"), ("GET", "/crash"), ("POST", "/health")]
 )
 def test_a_refused_origin_gets_no_cors_header_on_any_response(method: str, path: str) -> None:
-    response = service().request(method, path, headers={"Origin": REFUSED})
+    response = configured_client().request(method, path, headers={"Origin": REFUSED})
 
     assert cors_headers(response.headers) == []
     assert varies_on_origin(response.headers)
 
 
 def test_a_refused_preflight_carries_no_cors_header_fresh_or_kept() -> None:
-    client = service()
+    client = configured_client()
 
     for _ in range(2):
-        response = client.options("/health", headers={"Origin": REFUSED, "Access-Control-Request-Method": "POST"})
+        response = preflight(client, REFUSED, "POST")
         assert response.status_code == 400
         assert cors_headers(response.headers) == []
         assert varies_on_origin(response.headers)
 
 
 def test_an_allowed_origin_still_gets_every_header() -> None:
-    client = service()
+    client = configured_client()
 
-    assert cors_headers(preflight(client, ALLOWED)) == [
+    assert cors_headers(preflight(client, ALLOWED, "POST").headers) == [
         "access-control-allow-credentials",
         "access-control-allow-headers",
         "access-control-allow-methods",
@@ -121,7 +110,7 @@ class Clock:
 
 
 def test_a_flood_of_refused_preflights_writes_a_few_lines_then_one_count(caplog: pytest.LogCaptureFixture) -> None:
-    client = service()
+    client = configured_client()
     app = client.app
     assert isinstance(app, CORSFastAPI)
     clock = app.cors.refusal_log.clock = Clock()

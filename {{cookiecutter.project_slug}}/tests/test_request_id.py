@@ -16,7 +16,7 @@ from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.request_id import MAX_LENGTH, RequestIdMiddleware, add_request_id_to_access_log
 from {{ cookiecutter.package_name }}.settings import Settings
 
-from .conftest import ClientFactory
+from .cors_requests import ClientFactory, client_of, preflight
 
 ALLOWED = "https://app.example.com"
 NEW_ID = re.compile(r"[0-9a-f]{32}")
@@ -25,10 +25,6 @@ NEW_ID = re.compile(r"[0-9a-f]{32}")
 @pytest.fixture
 def client(client_for: ClientFactory) -> TestClient:
     return client_for(app_env="staging", cors_allow_origins=ALLOWED, cors_allow_methods="GET")
-
-
-def preflight_headers(origin: str, method: str = "GET") -> dict[str, str]:
-    return {"Origin": origin, "Access-Control-Request-Method": method}
 
 
 def test_each_response_gets_a_new_id(client: TestClient) -> None:
@@ -64,7 +60,7 @@ def test_an_insane_incoming_id_is_replaced(client: TestClient, incoming: str) ->
 @pytest.mark.parametrize(("origin", "status"), [(ALLOWED, 200), ("https://evil.example.net", 400)])
 def test_preflights_carry_it_whether_allowed_or_refused(client: TestClient, origin: str, status: int) -> None:
     for _ in range(2):  # the second answer comes from the preflight cache
-        response = client.options("/health", headers={**preflight_headers(origin), "X-Request-ID": "pre-1"})
+        response = preflight(client, origin, extra={"X-Request-ID": "pre-1"})
 
         assert response.status_code == status
         assert response.headers.get_list("x-request-id") == ["pre-1"]
@@ -77,7 +73,7 @@ def test_errors_carry_it() -> None:
     async def crash() -> None:
         raise RuntimeError("boom")
 
-    client = TestClient(app, raise_server_exceptions=False)
+    client = client_of(app)
     crashed = client.get("/crash", headers={"Origin": ALLOWED, "X-Request-ID": "crash-1"})
     missing = client.get("/nowhere")
 
@@ -100,13 +96,13 @@ def test_an_id_set_by_a_route_is_replaced_by_the_requests_own() -> None:
         response.headers["X-Request-ID"] = "forged"
         return response
 
-    response = TestClient(app).get("/sets-its-own", headers={"X-Request-ID": "real-1"})
+    response = client_of(app).get("/sets-its-own", headers={"X-Request-ID": "real-1"})
 
     assert response.headers.get_list("x-request-id") == ["real-1"]
 
 
 def test_the_refused_preflight_line_names_it(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
-    client.options("/health", headers={**preflight_headers("https://evil.example.net"), "X-Request-ID": "refused-1"})
+    preflight(client, "https://evil.example.net", extra={"X-Request-ID": "refused-1"})
 
     [line] = [r.getMessage() for r in caplog.records if r.getMessage().startswith("CORS preflight refused")]
     assert line.endswith(' request_id="refused-1"')
