@@ -476,7 +476,7 @@ def main() -> int:
         print("measuring the applications in-process", file=sys.stderr)
         table += "\n" + in_process.section(in_process.measure(work, COUNTS, KINDS), list(KINDS), COUNTS)
         print("measuring the registry's replicas on PostgreSQL", file=sys.stderr)
-        table += "\n" + replicas.section(work, servers[0].environment, free_port)
+        table += "\n" + replicas.section(work, servers[0].environment)
     arguments.output.write_text(table, encoding="utf-8")
     print(table)
     print(f"written to {arguments.output}", file=sys.stderr)

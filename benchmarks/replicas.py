@@ -17,7 +17,6 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 
 TEMPLATE = Path(__file__).resolve().parents[1]
@@ -51,11 +50,11 @@ def seconds_until_allowed(base: str, origin: str, started: float) -> float:
     return time.monotonic() - started
 
 
-def section(work: Path, environment: dict[str, str], free_port: Callable[[], int]) -> str:
+def section(work: Path, environment: dict[str, str]) -> str:
     """Start PostgreSQL and two replicas, write ten times through one, and report what the other saw."""
     sys.path.insert(0, str(TEMPLATE))
     from tests.support.postgresql import postgresql_server
-    from tests.support.servers import wait_until_answering
+    from tests.support.servers import free_port, wait_until_answering
 
     with postgresql_server() as database:
         shared = {
