@@ -125,8 +125,8 @@ def test_registry_replicas_share_the_database_from_a_secret(
     from_secrets = {item["name"]: item["valueFrom"]["secretKeyRef"] for item in container["env"]}
     assert set(from_secrets) == {"DATABASE_URL", "ADMIN_TOKEN"}
     assert "optional" not in from_secrets["DATABASE_URL"], "a replica must not fall back to its own SQLite file"
-    installs = [args for keyword, args in read_stages(project / "Dockerfile")[0].instructions if "pip install" in args]
-    assert any("[postgresql]" in install for install in installs)
+    installs = [args for keyword, args in read_stages(project / "Dockerfile")[0].instructions if "uv sync" in args]
+    assert installs and all("--extra postgresql" in install for install in installs)
 
 
 @pytest.mark.parametrize("environment", sorted(ENVIRONMENTS))
