@@ -203,6 +203,8 @@ class CorsRules:
         self.public = static_rule(app, policy.public_rule(), policy.environment)
         self.partner_origins = OriginMatcher(policy.partner_origins)
         self.public_paths = PathPrefixes(policy.public_paths)
+        self.rule_of_origin: dict[bytes, PolicyCORSMiddleware] = {}
+        """Which rule each ``Origin`` header seen (its raw bytes) belongs to, bounded like the preflight cache."""
 
     @property
     def has_more_than_the_frontend(self) -> bool:
@@ -220,9 +222,22 @@ class CorsRules:
         if scope["type"] != "http":
             await self.frontend(scope, receive, send)
             return
+        if self.public is not None and self.public_paths(scope["path"]) is not None:
+            await self.public(scope, receive, send)
+            return
         origin = next((value for name, value in scope["headers"] if name == b"origin"), None)
-        cors = self.rule_for(scope["path"], None if origin is None else origin.decode("latin-1"))
-        await cors(scope, receive, send)
+        await (self.frontend if origin is None else self.origin_rule(origin))(scope, receive, send)
+
+    def origin_rule(self, origin: bytes) -> PolicyCORSMiddleware:
+        """The rule of a request with this ``Origin`` outside the public paths, looked up once per origin."""
+        cors = self.rule_of_origin.get(origin)
+        if cors is None:
+            cors = self.rule_for("", origin.decode("latin-1"))
+            if len(origin) <= PREFLIGHT_CACHE_KEY_BYTES:
+                if len(self.rule_of_origin) >= PREFLIGHT_CACHE_ENTRIES:
+                    del self.rule_of_origin[next(iter(self.rule_of_origin))]
+                self.rule_of_origin[origin] = cors
+        return cors
 
 
 def static_rule(app: ASGIApp, rule: CorsRule | None, environment: Environment) -> PolicyCORSMiddleware | None:
