@@ -119,6 +119,10 @@ def normalised_answers(answers: Mapping[str, Any], policy: ModuleType) -> tuple[
         )
         notes += [f"{variable}: read as {o.text!r} ({', '.join(o.changes)})" for o in origins if o.changes]
         values[variable] = [origin.text for origin in origins]
+    values["partner_origins"], partner_notes = partner_origins(answers, values, policy)
+    notes += partner_notes
+    values["public_paths"] = policy.normalise_path_prefixes(answers["public_paths"], "public_paths")
+    policy.check_public_paths(values["public_paths"], setting="public_paths")
     for variable, kind in TOKEN_ANSWERS.items():
         values[variable] = policy.normalise_tokens(answers[variable], variable, kind)
     max_age = policy.parse_max_age(answers["max_age"], "max_age")
@@ -135,6 +139,25 @@ def normalised_answers(answers: Mapping[str, Any], policy: ModuleType) -> tuple[
         if values[variable] != answers[variable]:
             notes.append(f"{variable}: read as {values[variable]!r} (removed surrounding spaces)")
     return values, notes
+
+
+def partner_origins(
+    answers: Mapping[str, Any], values: Mapping[str, Any], policy: ModuleType
+) -> tuple[list[str], list[str]]:
+    """The partner origins (staging and production, so production's rules) and the notes on them."""
+    origins = policy.normalise_origins(answers["partner_origins"], "partner_origins")
+    entries = [origin.text for origin in origins]
+    if entries:
+        policy.check_origin_rules(
+            entries,
+            environment=policy.Environment.PRODUCTION,
+            allow_credentials=False,
+            setting="partner_origins",
+            credentials_setting="allow_credentials",
+        )
+    for frontend in ("staging_origins", "prod_origins"):
+        policy.check_partner_origins(entries, values[frontend], setting="partner_origins", frontend_setting=frontend)
+    return entries, [f"partner_origins: read as {o.text!r} ({', '.join(o.changes)})" for o in origins if o.changes]
 
 
 # Filters: each writes a value so that the format it lands in reads back exactly that value.

@@ -38,6 +38,7 @@ ENTITY_REF = re.compile(r"(?:[A-Za-z]+:)?(?:[a-z0-9]+(?:-[a-z0-9]+)*/)?[A-Za-z0-
 # tests/test_names.py checks that this list covers what the generated project installs.
 DEPENDENCY_IMPORT_NAMES = frozenset(
     [
+        "alembic",
         "annotated_doc",
         "annotated_types",
         "anyio",
@@ -62,6 +63,8 @@ DEPENDENCY_IMPORT_NAMES = frozenset(
         "idna",
         "iniconfig",
         "librt",
+        "mako",
+        "markupsafe",
         "markdown_it",
         "mdurl",
         "mypy",

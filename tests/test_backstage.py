@@ -36,12 +36,15 @@ from .support.template import TEMPLATE, generate
 BACKSTAGE_TOOLS = TEMPLATE / "tools" / "backstage"
 FREE_TEXT = ["project_name", "description", "author_name", "author_email", "owner", "system"]
 FREE_TEXT += ["dev_origins", "staging_origins", "prod_origins", "allow_methods", "allow_headers", "expose_headers"]
-FREE_TEXT += ["project_slug", "package_name", "max_age"]
+FREE_TEXT += ["project_slug", "package_name", "max_age", "partner_origins", "public_paths"]
 TEMPLATE_SYNTAX = ["{{ 7 * 7 }}", "{% if true %}x{% endif %}", "x }}"]
 
 # A sample of the answers the generator's hook refuses (tests/test_refusals.py
 # checks the hook's messages for each); the form must refuse them before.
 HOOK_REFUSALS = [
+    ("partner_origins", "http://dashboard.partner.io"),
+    ("public_paths", "public"),
+    ("public_paths", "/public?x"),
     ("prod_origins", "https://app.example.com/app"),
     ("prod_origins", "https://app.example.com?x=1"),
     ("prod_origins", "app.example.com"),

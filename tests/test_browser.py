@@ -39,6 +39,7 @@ FORGED_WRITE_TESTS = {
 FOREIGN_ORIGIN_TESTS = {
     "test_a_foreign_origin_is_blocked_unless_the_answers_allow_it[another port]",
     "test_a_foreign_origin_is_blocked_unless_the_answers_allow_it[lookalike host]",
+    "test_an_unlisted_page_reads_a_public_path",  # outside the public path it must be refused
 }
 
 

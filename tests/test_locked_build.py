@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from .support.commands import TOOLS, run, run_in, service_environment
-from .support.servers import package_of, serving
+from .support.servers import package_of, preflight, serving
 from .support.template import GenerateOnce
 from .support.variants import answers_for
 
@@ -33,12 +33,6 @@ def locked(generated: GenerateOnce, tmp_path_factory: pytest.TempPathFactory) ->
     result = run_in(project, "uv", "lock")
     assert result.returncode == 0, result.stdout + result.stderr
     return project
-
-
-def preflight(url: str, origin: str) -> httpx.Response:
-    return httpx.options(
-        f"{url}/health", headers={"Origin": origin, "Access-Control-Request-Method": "GET"}, timeout=10
-    )
 
 
 def test_the_lock_pins_every_runtime_dependency(locked: Path) -> None:

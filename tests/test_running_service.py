@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from .support.commands import service_environment
-from .support.servers import generated_service, package_of, uvicorn_command
+from .support.servers import generated_service, package_of, preflight, uvicorn_command
 from .support.template import GenerateOnce
 
 ANSWERS = {
@@ -41,10 +41,6 @@ def production_url(project: Path, tmp_path_factory: pytest.TempPathFactory) -> I
         yield url
 
 
-def preflight(url: str, origin: str, **headers: str) -> httpx.Response:
-    return httpx.options(f"{url}/health", headers={"Origin": origin, "Access-Control-Request-Method": "GET", **headers})
-
-
 def test_health(production_url: str) -> None:
     response = httpx.get(f"{production_url}/health")
 
@@ -54,7 +50,7 @@ def test_health(production_url: str) -> None:
 
 @pytest.mark.parametrize("origin", ["https://shop.example.com", "https://eu.shop-partners.example.com"])
 def test_allowed_origins_get_their_preflight(production_url: str, origin: str) -> None:
-    response = preflight(production_url, origin, **{"Access-Control-Request-Headers": "authorization, x-tenant"})
+    response = preflight(production_url, origin, headers={"Access-Control-Request-Headers": "authorization, x-tenant"})
 
     assert response.status_code == 200
     assert response.headers["access-control-allow-origin"] == origin

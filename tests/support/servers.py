@@ -24,6 +24,14 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def preflight(
+    base_url: str, origin: str, method: str = "GET", *, path: str = "/health", headers: Mapping[str, str] | None = None
+) -> httpx.Response:
+    """A served app's answer to the preflight a browser sends from ``origin`` before ``method`` on ``path``."""
+    question = {"Origin": origin, "Access-Control-Request-Method": method, **(headers or {})}
+    return httpx.options(f"{base_url}{path}", headers=question, timeout=10)
+
+
 def package_of(project: Path) -> str:
     """The import name of a generated service's package (``src/<package>/main.py``)."""
     [main] = (project / "src").glob("*/main.py")

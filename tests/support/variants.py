@@ -39,6 +39,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
     },
     "custom-protocol-options": {
         "project_name": "Billing API",
+        "partner_origins": "https://dashboard.partner.io,https://*.widgets.partner.io",
+        "public_paths": "/public,/status/",
         "allow_methods": "GET,POST,DELETE",
         "allow_headers": "Authorization,X-Request-ID,X-Tenant",
         "expose_headers": "X-Total-Count,X-Request-ID",
@@ -57,6 +59,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "origin-registry": {"origin_registry": "database", "project_name": "Tenant API", "deploy": "none", "ci": "none"},
     "registry-patterns-gitlab": {
         "origin_registry": "database",
+        "partner_origins": "https://dashboard.partner.io",
+        "public_paths": "/docs",
         "prod_origins": "https://*.tenants.example.com",
         "ci": "gitlab",
     },

@@ -30,6 +30,13 @@ METHODS: list[str] = {{ list_of(cookiecutter.allow_methods) }}
 HEADERS: list[str] = {{ list_of(cookiecutter.allow_headers) }}
 EXPOSED: list[str] = {{ list_of(cookiecutter.expose_headers) }}
 MAX_AGE = {{ cookiecutter.max_age }}
+{%- if cookiecutter.partner_origins %}
+PARTNER_ORIGINS: list[str] = {{ list_of(cookiecutter.partner_origins) }}
+"""The partner rule's origins in staging and production."""
+{%- endif %}
+{%- if cookiecutter.public_paths %}
+PUBLIC_PATHS: list[str] = {{ list_of(cookiecutter.public_paths) }}
+{%- endif %}
 
 
 def concrete_origins(entry: str) -> list[str]:

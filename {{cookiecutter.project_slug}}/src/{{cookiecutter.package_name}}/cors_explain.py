@@ -132,12 +132,13 @@ async def ask(
     request = replace(request, origin=request.origin.lstrip(" \t"))
     preflight = await exchange(app, "OPTIONS", path, preflight_headers(request))
     response = await exchange(app, request.method, path, [("origin", request.origin)])
-    matcher = app.cors.current_matcher()
+    cors = app.cors_for(path, request.origin)
+    matcher = cors.current_matcher()
     allowed = answer_allows(response, request) and (not request.needs_preflight or preflight_allows(preflight, request))
     if allowed:
         entry = allowing_entry(matcher, request)
-        return Explanation(request, environment, path, preflight, response, True, "frontend", entry)
-    refused = broken_rules(app.cors, environment, request, matcher.entries, elsewhere)
+        return Explanation(request, environment, path, preflight, response, True, str(cors.rule), entry)
+    refused = broken_rules(cors, environment, request, matcher.entries, elsewhere, cors.rule)
     return Explanation(request, environment, path, preflight, response, False, refused=refused)
 
 

@@ -16,7 +16,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .cors_policy import CorsPolicy, Environment, OriginMatcher
+from .cors_policy import CorsPolicy, CorsRule, Environment, OriginMatcher, PathPrefixes
 from .cors_reasons import BrokenRule, CrossOriginRequest, broken_rules, explanation
 from .refusal_log import RefusalLog
 from .request_id import current_request_id
@@ -89,18 +89,19 @@ class PolicyCORSMiddleware(CORSMiddleware):
     second (:class:`RefusalLog` counts the rest).
     """
 
-    def __init__(self, app: ASGIApp, policy: CorsPolicy, current_matcher: CurrentMatcher) -> None:
+    def __init__(self, app: ASGIApp, rule: CorsRule, environment: Environment, current_matcher: CurrentMatcher) -> None:
         super().__init__(
             app,
-            allow_origins=list(policy.allow_origins),
-            allow_methods=list(policy.allow_methods),
-            allow_headers=list(policy.allow_headers),
-            allow_credentials=policy.allow_credentials,
-            expose_headers=list(policy.expose_headers),
-            max_age=policy.max_age,
+            allow_origins=list(rule.allow_origins),
+            allow_methods=list(rule.allow_methods),
+            allow_headers=list(rule.allow_headers),
+            allow_credentials=rule.allow_credentials,
+            expose_headers=list(rule.expose_headers),
+            max_age=rule.max_age,
         )
+        self.rule = rule.name
         self.current_matcher = current_matcher
-        self.environment = policy.environment
+        self.environment = environment
         self.preflight_answers: dict[PreflightKey, PreflightAnswer] = {}
         self._answers_matcher = current_matcher()
         self.refusal_log = RefusalLog(logger, "cors_refusal")
@@ -183,7 +184,68 @@ class PolicyCORSMiddleware(CORSMiddleware):
             headers=() if requested is None else tuple(h.strip() for h in requested.split(",")),
             private_network="access-control-request-private-network" in request_headers,
         )
-        return broken_rules(self, self.environment, request, self.current_matcher().entries)
+        return broken_rules(self, self.environment, request, self.current_matcher().entries, rule=self.rule)
+
+
+class CorsRules:
+    """Sends each request to the rule that owns it, each rule its own Starlette configuration.
+
+    A path under a public prefix belongs to the public rule (every origin may
+    read, never with credentials); otherwise an ``Origin`` the partner rule
+    allows belongs to it (read-only, never with credentials); everything else,
+    requests without ``Origin`` included, to the frontend rule. Choosing is one
+    path lookup and one origin lookup; each rule keeps its own preflight cache.
+    """
+
+    def __init__(self, app: ASGIApp, policy: CorsPolicy, frontend: PolicyCORSMiddleware) -> None:
+        self.frontend = frontend
+        self.partner = static_rule(app, policy.partner_rule(), policy.environment)
+        self.public = static_rule(app, policy.public_rule(), policy.environment)
+        self.partner_origins = OriginMatcher(policy.partner_origins)
+        self.public_paths = PathPrefixes(policy.public_paths)
+        self.rule_of_origin: dict[bytes, PolicyCORSMiddleware] = {}
+        """Which rule each ``Origin`` header seen (its raw bytes) belongs to, bounded like the preflight cache."""
+
+    @property
+    def has_more_than_the_frontend(self) -> bool:
+        return self.partner is not None or self.public is not None
+
+    def rule_for(self, path: str, origin: str | None) -> PolicyCORSMiddleware:
+        """The middleware that answers a request for ``path`` from ``origin`` (None: no ``Origin`` header)."""
+        if self.public is not None and self.public_paths(path) is not None:
+            return self.public
+        if self.partner is not None and origin is not None and self.partner_origins(origin):
+            return self.partner
+        return self.frontend
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.frontend(scope, receive, send)
+            return
+        if self.public is not None and self.public_paths(scope["path"]) is not None:
+            await self.public(scope, receive, send)
+            return
+        origin = next((value for name, value in scope["headers"] if name == b"origin"), None)
+        await (self.frontend if origin is None else self.origin_rule(origin))(scope, receive, send)
+
+    def origin_rule(self, origin: bytes) -> PolicyCORSMiddleware:
+        """The rule of a request with this ``Origin`` outside the public paths, looked up once per origin."""
+        cors = self.rule_of_origin.get(origin)
+        if cors is None:
+            cors = self.rule_for("", origin.decode("latin-1"))
+            if len(origin) <= PREFLIGHT_CACHE_KEY_BYTES:
+                if len(self.rule_of_origin) >= PREFLIGHT_CACHE_ENTRIES:
+                    del self.rule_of_origin[next(iter(self.rule_of_origin))]
+                self.rule_of_origin[origin] = cors
+        return cors
+
+
+def static_rule(app: ASGIApp, rule: CorsRule | None, environment: Environment) -> PolicyCORSMiddleware | None:
+    """The middleware of a rule whose origins never change at run time (partner, public)."""
+    if rule is None:
+        return None
+    matcher = rule.matcher()
+    return PolicyCORSMiddleware(app, rule, environment, lambda: matcher)
 
 
 @dataclass(frozen=True)
@@ -262,8 +324,13 @@ class CORSFastAPI(FastAPI):
     def __init__(self, policy: CorsPolicy, current_matcher: CurrentMatcher, **options: Any) -> None:
         super().__init__(**options)
         self.add_exception_handler(Exception, internal_error)
-        self.cors = PolicyCORSMiddleware(super().__call__, policy, current_matcher)
-        self.front: ASGIApp = self.cors
+        self.cors = PolicyCORSMiddleware(super().__call__, policy.frontend_rule(), policy.environment, current_matcher)
+        self.cors_rules = CorsRules(super().__call__, policy, self.cors)
+        self.front: ASGIApp = self.cors_rules if self.cors_rules.has_more_than_the_frontend else self.cors
+
+    def cors_for(self, path: str, origin: str | None) -> PolicyCORSMiddleware:
+        """The CORS rule's middleware that answers a request for ``path`` from ``origin``."""
+        return self.cors_rules.rule_for(path, origin)
 
     def add_front_middleware(self, middleware: Callable[[ASGIApp], ASGIApp]) -> None:
         """Put ``middleware`` in front of CORS too: it sees every request and response, preflights included."""

@@ -441,11 +441,26 @@ def _canonical_parts(origin: str) -> tuple[str, str, str] | None:
     return scheme, host, port
 
 
-@dataclass(frozen=True)
-class CorsPolicy:
-    """A checked CORS configuration for one environment."""
+PUBLIC_METHODS = ("GET", "HEAD")
+"""What every origin may do under a public path: read, never with credentials."""
 
-    environment: Environment
+PARTNER_METHODS = ("GET", "HEAD")
+"""The partner rule's methods unless ``CORS_PARTNER_METHODS`` says otherwise: read-only."""
+
+
+class RuleName(StrEnum):
+    """The audiences a policy answers: its own frontends, partner sites, and everyone on public paths."""
+
+    FRONTEND = "frontend"
+    PARTNER = "partner"
+    PUBLIC = "public"
+
+
+@dataclass(frozen=True)
+class CorsRule:
+    """The CORS answer one audience gets: its origins, methods, headers and credentials."""
+
+    name: RuleName
     allow_origins: tuple[str, ...]
     allow_credentials: bool
     allow_methods: tuple[str, ...]
@@ -455,6 +470,91 @@ class CorsPolicy:
 
     def matcher(self) -> OriginMatcher:
         return OriginMatcher(self.allow_origins)
+
+
+@dataclass(frozen=True)
+class CorsPolicy:
+    """A checked CORS configuration for one environment.
+
+    The frontend rule is the policy's own fields. Partner origins get a rule of
+    their own, never with credentials; under a public path every origin may
+    read, never with credentials. An origin belongs to one rule only.
+    """
+
+    environment: Environment
+    allow_origins: tuple[str, ...]
+    allow_credentials: bool
+    allow_methods: tuple[str, ...]
+    allow_headers: tuple[str, ...]
+    expose_headers: tuple[str, ...]
+    max_age: int
+    partner_origins: tuple[str, ...] = ()
+    partner_methods: tuple[str, ...] = PARTNER_METHODS
+    partner_headers: tuple[str, ...] = ()
+    public_paths: tuple[str, ...] = ()
+
+    def matcher(self) -> OriginMatcher:
+        return OriginMatcher(self.allow_origins)
+
+    def frontend_rule(self) -> CorsRule:
+        return CorsRule(
+            RuleName.FRONTEND,
+            self.allow_origins,
+            self.allow_credentials,
+            self.allow_methods,
+            self.allow_headers,
+            self.expose_headers,
+            self.max_age,
+        )
+
+    def partner_rule(self) -> CorsRule | None:
+        """The partner sites' rule, or None when no partner origin is configured."""
+        if not self.partner_origins:
+            return None
+        return CorsRule(
+            RuleName.PARTNER,
+            self.partner_origins,
+            False,
+            self.partner_methods,
+            self.partner_headers,
+            self.expose_headers,
+            self.max_age,
+        )
+
+    def public_rule(self) -> CorsRule | None:
+        """Every origin's rule under the public paths, or None when there are none."""
+        if not self.public_paths:
+            return None
+        return CorsRule(RuleName.PUBLIC, (ALL_ORIGINS,), False, PUBLIC_METHODS, (), self.expose_headers, self.max_age)
+
+
+def check_partner_origins(
+    partners: Sequence[str], frontends: Sequence[str], *, setting: str, frontend_setting: str
+) -> None:
+    """Refuse a partner entry that is also, or overlaps, a frontend entry: each origin has one rule."""
+    frontend, partner = OriginMatcher(frontends), OriginMatcher(partners)
+    for entry in partners:
+        overlap = next((f for f in frontends if f == entry or partner(f)), None)
+        if overlap is not None or (not is_pattern(entry) and frontend(entry)):
+            raise PolicyError(
+                setting,
+                entry,
+                f"is also allowed by {frontend_setting}"
+                + (f" ({overlap!r})" if overlap and overlap != entry else "")
+                + ", and an origin gets one rule only",
+                f"Remove it from {setting} (partners: read-only, no credentials) or from {frontend_setting}",
+            )
+
+
+def check_public_paths(prefixes: Sequence[str], *, setting: str) -> None:
+    """Refuse a public path that would open every path to every origin."""
+    if "/" in prefixes:
+        raise PolicyError(
+            setting,
+            "/",
+            "makes every path readable by every origin",
+            "List only the public prefixes, such as /public or /status",
+        )
 
 
 def normalise_path_prefix(entry: str, setting: str) -> str:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from starlette.middleware.cors import CORSMiddleware
 
-from .cors_policy import Environment, NormalisedOrigin, PolicyError, is_pattern, normalise_origin
+from .cors_policy import Environment, NormalisedOrigin, PolicyError, RuleName, is_pattern, normalise_origin
 
 QUOTED_VALUE_LIMIT = 200
 """Longer request values are cut in an explanation, so a hostile client cannot flood it."""
@@ -56,6 +56,13 @@ class BrokenRule:
         return [f"refused: {self.rule}", f"  fix: {self.fix}", *(f"  note: {note}" for note in self.notes)]
 
 
+RULE_SETTINGS = {
+    RuleName.FRONTEND: ("CORS_ALLOW_METHODS", "CORS_ALLOW_HEADERS"),
+    RuleName.PARTNER: ("CORS_PARTNER_METHODS", "CORS_PARTNER_HEADERS"),
+    RuleName.PUBLIC: ("the public paths' methods (GET, HEAD)", "the public paths' headers (none)"),
+}
+"""Which settings hold each rule's methods and request headers."""
+
 UNEXPLAINED = BrokenRule("refused by Starlette's CORS checks", "compare the answer's headers with what the page sends")
 
 
@@ -65,6 +72,7 @@ def broken_rules(
     request: CrossOriginRequest,
     entries: Sequence[str] = (),
     elsewhere: Mapping[Environment, OriginCheck] | None = None,
+    rule: RuleName = RuleName.FRONTEND,
 ) -> list[BrokenRule]:
     """Each rule of the middleware's configuration that ``request`` breaks (for a request Starlette refused).
 
@@ -72,17 +80,20 @@ def broken_rules(
     origins other environments allow; both only add notes on near misses.
     """
     rules = []
+    methods, headers = RULE_SETTINGS[rule]
+    fix = "add {} to {}" if rule is not RuleName.PUBLIC else "a public path only serves reads: {} is not in {}"
+    whose = "" if rule is RuleName.FRONTEND else f" ({rule} rule)"
     if not cors.is_allowed_origin(request.origin):
         rules.append(origin_rule(request.origin, environment, cors.is_allowed_origin, entries, elsewhere or {}))
     if request.method not in cors.allow_methods:
         method = cut(request.method)
-        rules.append(BrokenRule(f"method {method} not in CORS_ALLOW_METHODS", f"add {method} to CORS_ALLOW_METHODS"))
+        rules.append(BrokenRule(f"method {method} not in {methods}{whose}", fix.format(method, methods)))
     refused = [header for header in request.headers if header.lower() not in cors.allow_headers]
     if refused and not cors.allow_all_headers:
         rules.append(
             BrokenRule(
-                f"headers {cut(', '.join(h.lower() for h in refused))} not in CORS_ALLOW_HEADERS",
-                f"add {cut(', '.join(refused))} to CORS_ALLOW_HEADERS",
+                f"headers {cut(', '.join(h.lower() for h in refused))} not in {headers}{whose}",
+                fix.format(cut(", ".join(refused)), headers),
             )
         )
     if request.private_network and not cors.allow_private_network:
@@ -92,11 +103,19 @@ def broken_rules(
                 "this service does not answer private network preflights: call it from a page on the same network",
             )
         )
-    if request.credentials and not cors.allow_credentials:
+    if request.credentials and not cors.allow_credentials and rule is RuleName.FRONTEND:
         rules.append(
             BrokenRule(
                 "credentials requested, but CORS_ALLOW_CREDENTIALS is false",
                 "send the request without credentials, or set CORS_ALLOW_CREDENTIALS=true (never together with '*')",
+            )
+        )
+    elif request.credentials and not cors.allow_credentials:
+        rules.append(
+            BrokenRule(
+                f"credentials requested, but the {rule} rule never allows them",
+                "send the request without credentials (fetch's credentials: 'omit');"
+                " an origin that needs them is a frontend origin: move it to CORS_ALLOW_ORIGINS",
             )
         )
     return rules or [UNEXPLAINED]

@@ -31,7 +31,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .cors_middleware import CORSFastAPI, CurrentMatcher, structured_line
-from .cors_policy import CorsPolicy, Environment, PathPrefixes
+from .cors_policy import CorsPolicy, Environment, OriginMatcher, PathPrefixes
 from .refusal_log import RefusalLog
 
 logger = logging.getLogger("{{ cookiecutter.package_name }}")
@@ -77,6 +77,21 @@ class FrontendOrigins:
 
 
 @dataclass(frozen=True, slots=True)
+class PartnerOrigins:
+    """The partner rule's origins, for the partner rule's methods only (read-only unless configured)."""
+
+    matcher: OriginMatcher
+    methods: frozenset[str]
+
+    def judge(self, origin: str, method: str, path: str) -> WriteDecision:
+        if not self.matcher(origin):
+            return WriteDecision(False, "")  # not a partner: the frontend rule's reason says why
+        if method not in self.methods:
+            return WriteDecision(False, f"method {method} not in CORS_PARTNER_METHODS (partner rule)")
+        return WriteDecision(True, "partner origin and method allowed by the CORS policy")
+
+
+@dataclass(frozen=True, slots=True)
 class WriteRules:
     """Decides whether a request may reach the routes; the layer and ``cors explain`` ask it alike."""
 
@@ -87,8 +102,10 @@ class WriteRules:
     def for_policy(
         cls, policy: CorsPolicy, current_matcher: CurrentMatcher, exempt_paths: Iterable[str] = ()
     ) -> WriteRules:
-        frontend = FrontendOrigins(current_matcher, frozenset(policy.allow_methods), policy.environment)
-        return cls((frontend,), PathPrefixes(exempt_paths))
+        trust: list[TrustRule] = [FrontendOrigins(current_matcher, frozenset(policy.allow_methods), policy.environment)]
+        if policy.partner_origins:
+            trust.append(PartnerOrigins(OriginMatcher(policy.partner_origins), frozenset(policy.partner_methods)))
+        return cls(tuple(trust), PathPrefixes(exempt_paths))
 
     def decide(
         self, origin: str | None, sec_fetch_site: str | None, host: str | None, method: str, path: str
@@ -109,7 +126,8 @@ class WriteRules:
                 decision = rule.judge(origin, method, path)
                 if decision.allowed:
                     return decision
-                refusals.append(decision.reason)
+                if decision.reason:
+                    refusals.append(decision.reason)
         if sec_fetch_site is None:
             return self.fallback(origin, host, refusals)
         if origin is None:

@@ -37,11 +37,14 @@ from pydantic import ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from .cors_policy import (
+    PARTNER_METHODS,
     CorsPolicy,
     Environment,
     PolicyError,
     check_exempt_paths,
     check_origin_rules,
+    check_partner_origins,
+    check_public_paths,
     normalise_origins,
     normalise_path_prefixes,
     normalise_tokens,
@@ -59,6 +62,15 @@ ORIGIN_PROFILES: Final[Mapping[Environment, tuple[str, ...]]] = MappingProxyType
 
 The test environment uses the development origins.
 """
+
+PARTNER_PROFILES: Final[Mapping[Environment, tuple[str, ...]]] = MappingProxyType(
+    {
+        Environment.DEVELOPMENT: (),
+        Environment.STAGING: {{ tuple_of(cookiecutter.partner_origins, "        ") }},
+        Environment.PRODUCTION: {{ tuple_of(cookiecutter.partner_origins, "        ") }},
+    }
+)
+"""Partner origins per environment (read-only, never credentials): the answered ones in staging and production."""
 
 StringList = Annotated[tuple[str, ...], NoDecode]
 """A list setting: the validators read comma-separated text or a JSON array, never pydantic's own JSON decoding."""
@@ -87,6 +99,10 @@ class Settings(BaseSettings):
     cors_allow_headers: StringList = {{ tuple_of(cookiecutter.allow_headers, "    ") }}
     cors_expose_headers: StringList = {{ tuple_of(cookiecutter.expose_headers, "    ") }}
     cors_max_age: int = {{ cookiecutter.max_age }}
+    cors_partner_origins: Annotated[tuple[str, ...] | None, NoDecode] = None
+    cors_partner_methods: StringList = PARTNER_METHODS
+    cors_partner_headers: StringList = ()
+    cors_public_paths: StringList = {{ tuple_of(cookiecutter.public_paths, "    ") }}
     csrf_protection: bool = True
     csrf_exempt_paths: StringList = ()
 {%- if cookiecutter.origin_registry == "database" %}
@@ -95,20 +111,34 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = None
 {%- endif %}
 
-    @field_validator("cors_allow_origins", mode="before")
+    @field_validator("cors_allow_origins", "cors_partner_origins", mode="before")
     @classmethod
-    def _read_origins(cls, value: Any) -> Any:
+    def _read_origins(cls, value: Any, info: ValidationInfo) -> Any:
         if value is None:
             return None
-        origins = normalise_origins(value, "CORS_ALLOW_ORIGINS")
+        origins = normalise_origins(value, str(info.field_name).upper())
         return tuple(origin.text for origin in origins)
 
-    @field_validator("cors_allow_methods", "cors_allow_headers", "cors_expose_headers", mode="before")
+    @field_validator(
+        "cors_allow_methods",
+        "cors_allow_headers",
+        "cors_expose_headers",
+        "cors_partner_methods",
+        "cors_partner_headers",
+        mode="before",
+    )
     @classmethod
     def _read_tokens(cls, value: Any, info: ValidationInfo) -> Any:
         name = str(info.field_name)
-        kind = "method" if name == "cors_allow_methods" else "header"
+        kind = "method" if name.endswith("_methods") else "header"
         return tuple(normalise_tokens(value, name.upper(), kind))
+
+    @field_validator("cors_public_paths", mode="before")
+    @classmethod
+    def _read_public_paths(cls, value: Any) -> Any:
+        paths = normalise_path_prefixes(value, "CORS_PUBLIC_PATHS")
+        check_public_paths(paths, setting="CORS_PUBLIC_PATHS")
+        return tuple(paths)
 
     @field_validator("cors_max_age", mode="before")
     @classmethod
@@ -148,6 +178,20 @@ class Settings(BaseSettings):
             setting="CORS_ALLOW_ORIGINS",
             credentials_setting="CORS_ALLOW_CREDENTIALS",
         )
+        partners = self.cors_partner_origins
+        if partners is None:
+            partners = PARTNER_PROFILES[Environment.DEVELOPMENT if self.app_env is Environment.TEST else self.app_env]
+        if partners:
+            check_origin_rules(
+                partners,
+                environment=self.app_env,
+                allow_credentials=False,
+                setting="CORS_PARTNER_ORIGINS",
+                credentials_setting="CORS_ALLOW_CREDENTIALS",
+            )
+            check_partner_origins(
+                partners, origins, setting="CORS_PARTNER_ORIGINS", frontend_setting="CORS_ALLOW_ORIGINS"
+            )
         return CorsPolicy(
             environment=self.app_env,
             allow_origins=origins,
@@ -156,6 +200,10 @@ class Settings(BaseSettings):
             allow_headers=self.cors_allow_headers,
             expose_headers=self.cors_expose_headers,
             max_age=self.cors_max_age,
+            partner_origins=partners,
+            partner_methods=self.cors_partner_methods,
+            partner_headers=self.cors_partner_headers,
+            public_paths=self.cors_public_paths,
         )
 
 

@@ -34,8 +34,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from ..answers import EXPOSED
-from .origins import ALLOWED, LOOKALIKE, OTHER_PORT
-from .service import REQUEST_LOG_PATH, WRITES_PATH
+from .origins import ALLOWED, LOOKALIKE, OTHER_PORT, PARTNER
+from .service import PUBLIC_PREFIX, REQUEST_LOG_PATH, WRITES_PATH
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page, Response
@@ -137,6 +137,14 @@ def api_exposing_request_id() -> Iterator[Callable[[bool], Api]]:
         yield exposing
 
 
+@pytest.fixture(scope="session")
+def api_with_rules(page_origins: list[str]) -> Iterator[Api]:
+    """The service with all three audiences: the allowed page as frontend, a partner page, a public path."""
+    rules = {"CORS_ALLOW_ORIGINS": page_origins[0], "CORS_PARTNER_ORIGINS": PARTNER, "CORS_PUBLIC_PATHS": PUBLIC_PREFIX}
+    with running_service(os.environ, rules) as service:
+        yield service
+
+
 def wait_for_start(server: subprocess.Popen[bytes], log: Any, timeout: float = 30) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -161,7 +169,7 @@ def page_origins() -> list[str]:
     """The allowed page origin first, then the foreign ones."""
     if ALLOWED is None:
         pytest.fail("the browser tests need a development origin such as http://localhost:3000 (http, a name, a port)")
-    return [ALLOWED, LOOKALIKE, OTHER_PORT]
+    return [ALLOWED, LOOKALIKE, OTHER_PORT, PARTNER]
 
 
 @pytest.fixture(scope="session")

@@ -34,6 +34,8 @@ _PAGE = urlsplit(ALLOWED or "http://localhost:3000")
 HOST, PORT = _PAGE.hostname or "localhost", _PAGE.port or 3000
 LOOKALIKE = f"http://{HOST}.evil.test:{PORT}"
 OTHER_PORT = f"http://{HOST}:{PORT + 1}"
+PARTNER = f"http://dashboard.partner.test:{PORT}"
+"""A partner site's page: the browser tests configure it as the partner rule's origin."""
 
 FOREIGN = {
     "lookalike host": (LOOKALIKE, ALLOWS_ALL),

@@ -25,6 +25,8 @@ SET_BY_ECHO = [name for name in EXPOSED if name.lower() != "x-request-id"]
 REQUEST_LOG_PATH = "/e2e/requests"
 WRITE_PATH = "/e2e/write"
 WRITES_PATH = "/e2e/writes"
+PUBLIC_PREFIX = "/e2e/public"
+"""The browser tests' public path (``CORS_PUBLIC_PATHS``): any origin may read under it."""
 
 
 class RequestLog:
@@ -49,6 +51,11 @@ class RequestLog:
 
 def create_e2e_app() -> RequestLog:
     app = create_app()
+
+    @app.get(f"{PUBLIC_PREFIX}/catalogue")
+    async def catalogue() -> dict[str, list[str]]:
+        """A public read: what every origin may fetch without credentials."""
+        return {"items": ["public"]}
 
     @app.get("/e2e/echo")
     async def echo(request: Request, response: Response) -> dict[str, str]:
