@@ -104,3 +104,46 @@ def test_exact_entries_and_patterns_are_kept_in_hash_sets() -> None:
     assert matcher("https://tenant-999.example.com")
     assert matcher("https://shop.customer-999.example.net")
     assert not matcher("https://shop.customer-1000.example.net")
+
+
+PATHS = st.sampled_from(["/", "/public", "/public/x", "/publicity", "/status", "/status/", "/a/public", "/public/../x"])
+
+
+@st.composite
+def rule_cases(draw: st.DrawFn) -> tuple[list[str], list[str], str, str | None]:
+    """Partner entries, public prefixes, a request path and an Origin header (or none)."""
+    partners = draw(entry_lists())
+    prefixes = draw(st.lists(st.sampled_from(["/public", "/status", "/a/b"]), max_size=2, unique=True))
+    origin = draw(st.one_of(st.none(), headers(partners)))
+    return partners, prefixes, draw(PATHS), origin
+
+
+def reference_rule(partners: list[str], prefixes: list[str], path: str, origin: str | None) -> str:
+    """The rule the README describes: a path under a public prefix, then a partner origin, then the frontend."""
+    segments = path.split("/")
+    if ".." not in segments and "." not in segments and any(path == p or path.startswith(p + "/") for p in prefixes):
+        return "public"
+    if origin is not None and reference_allows(partners, origin):
+        return "partner"
+    return "frontend"
+
+
+@settings(max_examples=300, deadline=None)
+@given(rule_cases())
+@example((["https://*.partner.example"], ["/public"], "/publicity", "https://a.partner.example"))
+@example((["https://dashboard.partner.example"], ["/public"], "/public/x", "https://dashboard.partner.example"))
+def test_rule_selection_agrees_with_the_reference(case: tuple[list[str], list[str], str, str | None]) -> None:
+    partners, prefixes, path, origin = case
+    policy = cors_policy.CorsPolicy(
+        cors_policy.Environment.PRODUCTION,
+        ("https://app.example.com",),
+        True,
+        ("GET",),
+        (),
+        (),
+        600,
+        partner_origins=tuple(partners),
+        public_paths=tuple(prefixes),
+    )
+
+    assert cors_policy.RuleSelector(policy)(path, origin) == reference_rule(partners, prefixes, path, origin)

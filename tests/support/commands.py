@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -55,17 +54,5 @@ def run_tool(cwd: Path, *command: str, timeout: float = 300) -> subprocess.Compl
 def run_make(
     project: Path, *targets: str, venv: Path = Path(sys.prefix), env: Mapping[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run the generated Makefile's targets with the tools of ``venv`` (this environment by default).
-
-    mypy keeps one cache per test worker, so the dependencies' types are read
-    once, not once per generated variant (the variants' own modules are
-    re-checked whenever they differ).
-    """
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    cache = {"MYPY_CACHE_DIR": str(Path(tempfile.gettempdir()) / f"template-tests-mypy-{worker}")}
-    return run(
-        project,
-        ["make", f"VENV={venv}", f"PYTHON={sys.executable}", *targets],
-        timeout=600,
-        env=cache | dict(env or {}),
-    )
+    """Run the generated Makefile's targets with the tools of ``venv`` (this environment by default)."""
+    return run(project, ["make", f"VENV={venv}", f"PYTHON={sys.executable}", *targets], timeout=600, env=env)

@@ -57,6 +57,10 @@ class IntendedPolicy:
     origins: tuple[str, ...]
     credentials: bool
     methods: tuple[str, ...] = ("GET",)
+    partners: tuple[str, ...] = ()
+    """Partner origins: allowed to read, never with credentials."""
+    public_paths: tuple[str, ...] = ()
+    """Path prefixes every origin may read (``*``), never with credentials."""
 
     @property
     def allows_all(self) -> bool:
@@ -65,9 +69,17 @@ class IntendedPolicy:
 
 def expected_allow_origin(policy: IntendedPolicy, origin: str) -> str | None:
     """The ``Access-Control-Allow-Origin`` a correct service sends for ``origin``, or None."""
+    if reference_allows(policy.partners, origin):
+        return origin
     if not reference_allows(policy.origins, origin):
         return None
     return "*" if policy.allows_all and not policy.credentials else origin
+
+
+def credentialed(policy: IntendedPolicy, origin: Origin) -> bool:
+    """Whether a correct service lets ``origin`` send credentials: a frontend origin of a policy with them."""
+    text = origin.decode("latin-1") if isinstance(origin, bytes) else origin
+    return policy.credentials and any(reference_allows(policy.origins, o) for o in (text, text.strip(" \t")))
 
 
 def acceptable_allow_origins(policy: IntendedPolicy, origin: Origin) -> set[str | None]:
@@ -165,7 +177,7 @@ GENERIC_ATTACKS = [
 def adversarial_origins(policy: IntendedPolicy) -> list[Attack]:
     """The corpus for a policy: generic attacks plus lookalikes of every answered entry."""
     attacks = list(GENERIC_ATTACKS)
-    for entry in policy.origins:
+    for entry in (*policy.origins, *policy.partners):
         if entry.strip() != "*":
             attacks += [Attack(case, origin, entry.strip()) for case, origin in lookalikes(entry)]
     unique: dict[Origin, Attack] = {}
@@ -213,18 +225,29 @@ def exchange_raw(base_url: str, method: str, path: str, headers: list[tuple[str,
 def check_origin(client: httpx.Client, policy: IntendedPolicy, attack: Attack) -> list[Finding]:
     """Findings for one origin: a preflight and a simple request, both judged by the oracle."""
     acceptable = acceptable_allow_origins(policy, attack.origin)
+    credentials = credentialed(policy, attack.origin)
+    text = attack.origin.decode("latin-1") if isinstance(attack.origin, bytes) else attack.origin
+    method = "GET" if reference_allows(policy.partners, text) else policy.methods[0]
     preflight = exchange(
-        client, "OPTIONS", "/health", [("Origin", attack.origin), ("Access-Control-Request-Method", policy.methods[0])]
+        client, "OPTIONS", "/health", [("Origin", attack.origin), ("Access-Control-Request-Method", method)]
     )
     simple = exchange(client, "GET", "/health", [("Origin", attack.origin)])
-    problems = [f"preflight {problem}" for problem in judge(preflight, policy, acceptable)]
-    problems += [f"request {problem}" for problem in judge(simple, policy, acceptable)]
+    problems = [f"preflight {problem}" for problem in judge(preflight, acceptable, credentials)]
+    problems += [f"request {problem}" for problem in judge(simple, acceptable, credentials)]
     if (preflight.status == 200) != bool(preflight.values("access-control-allow-origin")):
         problems.append(f"preflight answered {preflight.status}")
+    for prefix in policy.public_paths:
+        public = exchange(
+            client,
+            "OPTIONS",
+            f"{prefix}/battery",
+            [("Origin", attack.origin), ("Access-Control-Request-Method", "GET")],
+        )
+        problems += [f"public-path preflight {problem}" for problem in judge(public, {"*"}, credentialed=False)]
     return [Finding(attack, problem) for problem in problems]
 
 
-def judge(answer: Answer, policy: IntendedPolicy, acceptable: set[str | None]) -> list[str]:
+def judge(answer: Answer, acceptable: set[str | None], credentialed: bool) -> list[str]:
     allow_origin = answer.values("access-control-allow-origin")
     credentials = answer.values("access-control-allow-credentials")
     problems = []
@@ -233,7 +256,7 @@ def judge(answer: Answer, policy: IntendedPolicy, acceptable: set[str | None]) -
         problems.append(f"Access-Control-Allow-Origin is {allow_origin}, expected {expected}")
     if "true" in credentials and "*" in allow_origin:
         problems.append("allows '*' together with credentials")
-    if allow_origin and credentials != (["true"] if policy.credentials else []):
+    if allow_origin and credentials != (["true"] if credentialed else []):
         problems.append(f"Access-Control-Allow-Credentials is {credentials}")
     if not answer.varies_on_origin():
         problems.append(f"Vary {answer.values('vary')} does not include Origin")

@@ -87,4 +87,13 @@ def intended_policy(answers: Mapping[str, Any], environment: str) -> IntendedPol
     plain = answers_for(answers)
     origins = tuple(entry for entry in plain[ENVIRONMENT_ANSWERS[environment]].split(",") if entry.strip())
     methods = tuple(method.strip().upper() for method in plain["allow_methods"].split(","))
-    return IntendedPolicy(origins=origins, credentials=plain["allow_credentials"], methods=methods)
+    partners = plain.get("partner_origins", "") if environment in ("staging", "production") else ""
+    return IntendedPolicy(
+        origins=origins,
+        credentials=plain["allow_credentials"],
+        methods=methods,
+        partners=tuple(entry.strip() for entry in partners.split(",") if entry.strip()),
+        public_paths=tuple(
+            path.strip().rstrip("/") for path in plain.get("public_paths", "").split(",") if path.strip()
+        ),
+    )

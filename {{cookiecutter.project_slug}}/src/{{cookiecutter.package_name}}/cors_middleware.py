@@ -16,7 +16,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .cors_policy import CorsPolicy, CorsRule, Environment, OriginMatcher, PathPrefixes
+from .cors_policy import CorsPolicy, CorsRule, Environment, OriginMatcher, RuleName, RuleSelector
 from .cors_reasons import BrokenRule, CrossOriginRequest, broken_rules, explanation
 from .refusal_log import RefusalLog
 from .request_id import current_request_id
@@ -201,8 +201,7 @@ class CorsRules:
         self.frontend = frontend
         self.partner = static_rule(app, policy.partner_rule(), policy.environment)
         self.public = static_rule(app, policy.public_rule(), policy.environment)
-        self.partner_origins = OriginMatcher(policy.partner_origins)
-        self.public_paths = PathPrefixes(policy.public_paths)
+        self.select = RuleSelector(policy)
         self.rule_of_origin: dict[bytes, PolicyCORSMiddleware] = {}
         """Which rule each ``Origin`` header seen (its raw bytes) belongs to, bounded like the preflight cache."""
 
@@ -212,9 +211,10 @@ class CorsRules:
 
     def rule_for(self, path: str, origin: str | None) -> PolicyCORSMiddleware:
         """The middleware that answers a request for ``path`` from ``origin`` (None: no ``Origin`` header)."""
-        if self.public is not None and self.public_paths(path) is not None:
+        rule = self.select(path, origin)
+        if rule is RuleName.PUBLIC and self.public is not None:
             return self.public
-        if self.partner is not None and origin is not None and self.partner_origins(origin):
+        if rule is RuleName.PARTNER and self.partner is not None:
             return self.partner
         return self.frontend
 
@@ -222,7 +222,7 @@ class CorsRules:
         if scope["type"] != "http":
             await self.frontend(scope, receive, send)
             return
-        if self.public is not None and self.public_paths(scope["path"]) is not None:
+        if self.public is not None and self.select.public_paths(scope["path"]) is not None:
             await self.public(scope, receive, send)
             return
         origin = next((value for name, value in scope["headers"] if name == b"origin"), None)

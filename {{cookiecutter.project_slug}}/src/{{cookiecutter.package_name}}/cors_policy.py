@@ -528,6 +528,25 @@ class CorsPolicy:
         return CorsRule(RuleName.PUBLIC, (ALL_ORIGINS,), False, PUBLIC_METHODS, (), self.expose_headers, self.max_age)
 
 
+class RuleSelector:
+    """Which rule owns a request: a public path first, then a partner origin, else the frontend rule.
+
+    One path lookup and one origin lookup, whatever the number of entries.
+    """
+
+    def __init__(self, policy: CorsPolicy) -> None:
+        self.public_paths = PathPrefixes(policy.public_paths)
+        self.partner_origins = OriginMatcher(policy.partner_origins)
+
+    def __call__(self, path: str, origin: str | None) -> RuleName:
+        """The rule of a request for ``path`` with this ``Origin`` header (None: no header)."""
+        if self.public_paths(path) is not None:
+            return RuleName.PUBLIC
+        if origin is not None and self.partner_origins(origin):
+            return RuleName.PARTNER
+        return RuleName.FRONTEND
+
+
 def check_partner_origins(
     partners: Sequence[str], frontends: Sequence[str], *, setting: str, frontend_setting: str
 ) -> None:
