@@ -167,9 +167,9 @@ class Settings(BaseSettings):
     @property
     def cors_policy(self) -> CorsPolicy:
         """The checked CORS configuration for ``APP_ENV``."""
+        profile = Environment.DEVELOPMENT if self.app_env is Environment.TEST else self.app_env
         origins = self.cors_allow_origins
         if origins is None:
-            profile = Environment.DEVELOPMENT if self.app_env is Environment.TEST else self.app_env
             origins = tuple(o.text for o in normalise_origins(ORIGIN_PROFILES[profile], "CORS_ALLOW_ORIGINS"))
         check_origin_rules(
             origins,
@@ -180,7 +180,7 @@ class Settings(BaseSettings):
         )
         partners = self.cors_partner_origins
         if partners is None:
-            partners = PARTNER_PROFILES[Environment.DEVELOPMENT if self.app_env is Environment.TEST else self.app_env]
+            partners = PARTNER_PROFILES[profile]
         if partners:
             check_origin_rules(
                 partners,
