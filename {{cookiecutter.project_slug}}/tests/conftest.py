@@ -1,3 +1,5 @@
+"""Fixtures: each test runs in an environment of its own and builds clients of the service from given settings."""
+
 from __future__ import annotations
 
 import os

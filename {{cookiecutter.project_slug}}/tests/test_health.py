@@ -1,3 +1,5 @@
+"""``GET /health`` answers that the service is up."""
+
 from __future__ import annotations
 
 from .cors_requests import ClientFactory

@@ -1,4 +1,4 @@
-"""HTTP routes of the service."""
+"""The service's own routes: ``GET /health``, which load balancers and the image's health check ask."""
 
 from __future__ import annotations
 
