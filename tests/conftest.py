@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -11,7 +12,8 @@ import pytest
 
 from .support.postgresql import PostgreSQLServer, postgresql_server
 from .support.template import GenerateOnce, generate
-from .support.variants import VARIANTS
+from .support.type_check import build_seed
+from .support.variants import VARIANTS, answers_for
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -31,16 +33,20 @@ def cookiecutter_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path
 
 @pytest.fixture(scope="session")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> GenerateOnce:
-    """The one cache of generated projects: each named answer set once per session (per xdist worker).
+    """The one cache of generated projects: each answer set once per session (per xdist worker).
 
-    Tests that change the project they get generate their own with ``support.template.generate``.
+    The cache is keyed by the answers themselves, so two names for one answer set share a
+    project and one name can never hand out another answer set's project; ``name`` only
+    names its folder. Tests that change the project they get generate their own with
+    ``support.template.generate``.
     """
     projects: dict[str, Path] = {}
 
     def project(name: str, answers: Mapping[str, Any]) -> Path:
-        if name not in projects:
-            projects[name] = generate(tmp_path_factory.mktemp(name), answers)
-        return projects[name]
+        key = json.dumps(answers_for(answers), sort_keys=True)
+        if key not in projects:
+            projects[key] = generate(tmp_path_factory.mktemp(name), answers)
+        return projects[key]
 
     return project
 
@@ -49,6 +55,15 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> GenerateOnce:
 def generated_variant(generated: GenerateOnce) -> Callable[[str], Path]:
     """``generated_variant(name)``: the shared project of the variant ``name`` of ``support.variants.VARIANTS``."""
     return lambda name: generated(name, VARIANTS[name])
+
+
+@pytest.fixture(scope="session")
+def mypy_seed(generated_variant: Callable[[str], Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A mypy cache of the modules generated projects import from outside themselves (``support.type_check``).
+
+    Built from the origin-registry variant, whose imports include every other variant's.
+    """
+    return build_seed(generated_variant("origin-registry"), tmp_path_factory.mktemp("mypy-seed"))
 
 
 @pytest.fixture(scope="session")

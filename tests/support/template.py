@@ -14,7 +14,7 @@ from cookiecutter.main import cookiecutter
 TEMPLATE = Path(__file__).resolve().parents[2]
 
 GenerateOnce = Callable[[str, Mapping[str, Any]], Path]
-"""The ``generated`` fixture: ``generated(name, answers)`` is the project of ``answers``, once per name and session."""
+"""The ``generated`` fixture: ``generated(name, answers)`` is the project of ``answers``, once per answer set."""
 
 
 def generate(output_dir: Path, answers: Mapping[str, Any] | None = None) -> Path:
