@@ -14,6 +14,7 @@ from packaging.requirements import Requirement
 
 from .support.commands import run_in, run_make
 from .support.template import TEMPLATE, GenerateOnce, generate
+from .support.type_check import start_from_seed
 from .support.variants import VARIANTS, answers_for
 
 # Paths that exist only for one answer of a choice variable.
@@ -61,7 +62,10 @@ def test_generated_tests_pass(project: Path, request: pytest.FixtureRequest) -> 
 
 
 @pytest.mark.parametrize("target", ["lint", "typecheck"])
-def test_generated_code_is_clean(project: Path, target: str) -> None:
+def test_generated_code_is_clean(project: Path, target: str, request: pytest.FixtureRequest) -> None:
+    if target == "typecheck":
+        start_from_seed(project, request.getfixturevalue("mypy_seed"))
+
     result = run_make(project, target)
 
     assert result.returncode == 0, result.stdout + result.stderr
