@@ -2,7 +2,12 @@
 
 Each case starts the real entry point in its own process (``import <package>.main``,
 as uvicorn does; one case through uvicorn itself) in an empty directory, with
-only the listed variables set.
+only the listed variables set. The refusal of each value by the settings is
+checked in process by the generated project's own ``tests/test_settings.py``
+(in every variant, by test_generation.py), so the cases here are the values it
+does not hold and the failures that lie beyond the settings: a database URL or
+a database that cannot be used, a ``.env`` that is not UTF-8, and uvicorn's own
+start.
 """
 
 from __future__ import annotations
@@ -24,28 +29,11 @@ from .support.template import GenerateOnce
 
 SECRET = "s3cret-Pw"
 """Stands for a password or token: it must never reach the output."""
-TOKEN = "k3XQ-vt9_Zr0bP7aY2mW8cLd5sHfJ1uN-" + SECRET
 
 CASES: list[Any] = [
-    pytest.param({"APP_ENV": "prod"}, "APP_ENV", id="unknown-environment"),
-    pytest.param(
-        {"APP_ENV": "production", "CORS_ALLOW_ORIGINS": "http://app.example.com"},
-        "CORS_ALLOW_ORIGINS",
-        id="http-in-production",
-    ),
-    pytest.param({"CORS_ALLOW_ORIGINS": '["https://a.example.com", 1]'}, "CORS_ALLOW_ORIGINS", id="json-not-strings"),
-    pytest.param({"CORS_ALLOW_ORIGINS": '["https://a.example.com"'}, "CORS_ALLOW_ORIGINS", id="broken-json"),
-    pytest.param({"CORS_ALLOW_METHODS": "GET,BAD METHOD"}, "CORS_ALLOW_METHODS", id="method"),
     pytest.param({"CORS_ALLOW_HEADERS": '["X-Ok", {"a": 1}]'}, "CORS_ALLOW_HEADERS", id="json-object-header"),
     pytest.param({"CORS_EXPOSE_HEADERS": "X:Bad"}, "CORS_EXPOSE_HEADERS", id="exposed-header"),
-    pytest.param({"CORS_ALLOW_CREDENTIALS": "maybe"}, "CORS_ALLOW_CREDENTIALS", id="boolean"),
-    pytest.param({"CORS_MAX_AGE": "-5"}, "CORS_MAX_AGE", id="max-age"),
     pytest.param({"CORS_MAX_AGE": "9" * 5000}, "CORS_MAX_AGE", id="max-age-5000-digits"),
-    pytest.param({"CORS_REGISTRY_REFRESH_SECONDS": "inf"}, "CORS_REGISTRY_REFRESH_SECONDS", id="refresh-inf"),
-    pytest.param({"CORS_REGISTRY_REFRESH_SECONDS": "nan"}, "CORS_REGISTRY_REFRESH_SECONDS", id="refresh-nan"),
-    pytest.param({"CORS_REGISTRY_REFRESH_SECONDS": "1e-6"}, "CORS_REGISTRY_REFRESH_SECONDS", id="refresh-1e-6"),
-    pytest.param({"ADMIN_TOKEN": SECRET}, "ADMIN_TOKEN", id="short-token"),
-    pytest.param({"ADMIN_TOKEN": f" {TOKEN}\n"}, "ADMIN_TOKEN", id="token-with-whitespace"),
     pytest.param(
         {"DATABASE_URL": f"postgresql://svc:{SECRET}@db.internal:port/origins"}, "DATABASE_URL", id="url-bad-port"
     ),
