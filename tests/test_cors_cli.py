@@ -17,7 +17,7 @@ import httpx
 import pytest
 import yaml
 
-from .support.commands import run_in, run_tool, service_environment
+from .support.commands import run, run_in, run_tool, service_environment
 from .support.cors_battery import Answer, Origin, adversarial_origins, exchange
 from .support.header_proxy import header_adding_proxy
 from .support.servers import generated_service, package_of, uvicorn_server
@@ -223,17 +223,9 @@ def ci_verify_script(project: Path, ci: str) -> str:
 
 
 def run_ci_script(project: Path, script: str, env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
-    inherited = {k: v for k, v in service_environment().items() if k != "CORS_VERIFY_URL"}
-    environment = {**inherited, "PYTHONPATH": str(project / "src"), **env}
-    return subprocess.run(
-        ["bash", "-ec", script.replace("python -m", f"{sys.executable} -m")],
-        cwd=project,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    """Run a CI job's script with this environment's Python (and no ``CORS_VERIFY_URL`` but ``env``'s)."""
+    command = ["bash", "-ec", script.replace("python -m", f"{sys.executable} -m")]
+    return run(project, command, timeout=120, env={"PYTHONPATH": str(project / "src"), **env})
 
 
 def test_github_ci_verifies_after_a_deployment_and_skips_without_a_url(project: Path, servers: dict[str, str]) -> None:
