@@ -14,7 +14,7 @@ SCANNERS := .venv-scanners
 # `make test` installs the missing ones.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: demo test bench lint clean system-packages backstage-schemas
+.PHONY: demo test test-setup bench lint clean system-packages backstage-schemas
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -46,13 +46,18 @@ system-packages:
 # Backstage's own JSON schemas (catalog entities, scaffolder templates), from its
 # npm packages as tools/backstage/package-lock.json pins them, for tests/test_backstage.py.
 BACKSTAGE := tools/backstage
-$(BACKSTAGE)/schemas/.exported: $(BACKSTAGE)/package-lock.json $(BACKSTAGE)/export-schemas.cjs
+$(BACKSTAGE)/schemas/.exported: $(BACKSTAGE)/package-lock.json $(BACKSTAGE)/export-schemas.cjs | system-packages
 	cd $(BACKSTAGE) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error && node export-schemas.cjs
 	touch $@
 
 backstage-schemas: $(BACKSTAGE)/schemas/.exported
 
-test: $(BIN)/.installed $(SCANNERS)/bin/.installed system-packages backstage-schemas
+# The set-up steps run at the same time (only npm waits for the Debian packages);
+# --output-sync keeps each step's output together.
+test-setup: $(BIN)/.installed $(SCANNERS)/bin/.installed system-packages backstage-schemas
+
+test:
+	$(MAKE) --jobs=4 --output-sync=target test-setup
 	$(BIN)/python -m pytest -n 2
 
 bench: $(BIN)/.installed
