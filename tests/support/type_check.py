@@ -24,7 +24,7 @@ from .servers import package_of
 SEED_MODULE = "third_party_imports"
 
 
-def imported_modules(project: Path) -> set[str]:
+def external_imports(project: Path) -> set[str]:
     """The modules the project's sources and tests import from outside the project, by absolute name."""
     own = {package_of(project), "tests"}
     modules = set()
@@ -40,7 +40,7 @@ def imported_modules(project: Path) -> set[str]:
 def build_seed(project: Path, folder: Path) -> Path:
     """A mypy cache of what ``project`` imports from outside itself, checked with the project's own options."""
     seed_module = folder / f"{SEED_MODULE}.py"
-    seed_module.write_text("".join(f"import {module}\n" for module in sorted(imported_modules(project))))
+    seed_module.write_text("".join(f"import {module}\n" for module in sorted(external_imports(project))))
     cache = folder / "mypy_cache"
     command = [sys.executable, "-m", "mypy", "--cache-dir", str(cache), str(seed_module)]
     result = run(project, command, timeout=600)
