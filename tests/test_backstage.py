@@ -155,8 +155,9 @@ def as_the_action_reads(value: Any) -> Any:
 
 
 def not_fetched(directory: str, names: list[str]) -> set[str]:
-    """The local environments and caches a fetch of the repository does not bring."""
-    return {n for n in names if n in {".git", ".venv", "node_modules", "build", ".hypothesis"} or n.endswith("cache")}
+    """The local environments (``.venv``, ``.venv-scanners``) and caches a fetch of the repository does not bring."""
+    local = {".git", "node_modules", "build", ".hypothesis"}
+    return {n for n in names if n in local or n.startswith(".venv") or n.endswith("cache")}
 
 
 def fetch_cookiecutter(parameters: dict[str, Any], workspace: Path) -> subprocess.CompletedProcess[str]:
