@@ -86,7 +86,7 @@ def schemas() -> Registry[Any]:
     """Backstage's schemas by their ``$id`` (``Entity``, ``ComponentV1alpha1``, ``TemplateV1beta3``, ...)."""
     files = sorted((BACKSTAGE_TOOLS / "schemas").glob("*.schema.json"))
     if not files:
-        pytest.fail("Backstage's schemas are not exported: run `make backstage-schemas` (make test does)")
+        pytest.fail("Backstage's schemas are not exported: `make test` exports them (make backstage-schemas)")
     resources = [Resource.from_contents(json.loads(f.read_text(encoding="utf-8"))) for f in files]
     return Registry().with_resources((resource.id(), resource) for resource in resources)  # type: ignore[misc]
 

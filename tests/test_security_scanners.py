@@ -39,7 +39,7 @@ def scanner(name: str) -> str:
     for directory in (SCANNERS, TOOLS):
         if (directory / name).is_file():
             return str(directory / name)
-    raise AssertionError(f"{name} is not installed in {SCANNERS}; run `make .venv-scanners/bin/.installed`")
+    raise AssertionError(f"{name} is not installed in {SCANNERS}; `make test` installs requirements-scanners.txt")
 
 
 def documented_scans(project: Path) -> dict[str, list[str]]:
