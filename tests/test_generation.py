@@ -29,6 +29,11 @@ CHOICE_PATHS = {
     ("ci", "gitlab"): [".gitlab-ci.yml", ".gitlab/cors-verify.yml", "renovate.json"],
 }
 
+# Two variants are checked the way a user installs them, each in an environment of its own: the
+# defaults with `make install` then `make check` (lint, typecheck, test), no-deployment-no-ci with
+# `uv sync` then `uv run pytest`. This environment does not run those checks of theirs again.
+CHECKED_IN_THEIR_OWN_ENVIRONMENT = {"defaults": ("lint", "typecheck", "test"), "no-deployment-no-ci": ("test",)}
+
 # `${{ github.ref }}` is GitHub Actions' own expression syntax, not a Jinja leftover.
 GITHUB_EXPRESSION = re.compile(r"\$\{\{[^{}]*\}\}")
 REGISTRY_WORDS = re.compile(r"origin.registry|sqlalchemy|database_url|admin_token|/admin|origins\.db", re.IGNORECASE)
@@ -49,20 +54,29 @@ def test_every_choice_combination_is_generated() -> None:
     assert combinations - covered == set()
 
 
-def test_generated_tests_pass(project: Path, request: pytest.FixtureRequest) -> None:
+def checked_here(target: str) -> list[str]:
+    """The variants whose ``make <target>`` runs in this environment: all but those checked in their own."""
+    return sorted(name for name in VARIANTS if target not in CHECKED_IN_THEIR_OWN_ENVIRONMENT.get(name, ()))
+
+
+@pytest.mark.parametrize("name", checked_here("test"))
+def test_generated_tests_pass(name: str, generated: GenerateOnce, request: pytest.FixtureRequest) -> None:
     env = {}
-    if answers_for(VARIANTS[request.node.callspec.params["project"]])["origin_registry"] == "database":
+    if answers_for(VARIANTS[name])["origin_registry"] == "database":
         env["TEST_POSTGRESQL_URL"] = request.getfixturevalue("postgresql_url")
 
-    result = run_make(project, "test", env=env)
+    result = run_make(generated(name, VARIANTS[name]), "test", env=env)
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert re.search(r"\d+ passed", result.stdout)
     assert "skipped" not in result.stdout, result.stdout
 
 
-@pytest.mark.parametrize("target", ["lint", "typecheck"])
-def test_generated_code_is_clean(project: Path, target: str, request: pytest.FixtureRequest) -> None:
+@pytest.mark.parametrize(("name", "target"), [(n, t) for t in ("lint", "typecheck") for n in checked_here(t)])
+def test_generated_code_is_clean(
+    name: str, target: str, generated: GenerateOnce, request: pytest.FixtureRequest
+) -> None:
+    project = generated(name, VARIANTS[name])
     if target == "typecheck":
         start_from_seed(project, request.getfixturevalue("mypy_seed"))
 
@@ -143,7 +157,7 @@ def test_dependencies_have_compatible_ranges(project: Path) -> None:
 
 def test_make_install_then_check_works_from_scratch(tmp_path: Path) -> None:
     """The README's own path: a fresh virtual environment from `make install`, then `make check`."""
-    project = generate(tmp_path)
+    project = generate(tmp_path, VARIANTS["defaults"])
 
     installed = run_make(project, "install", venv=project / ".venv")
     assert installed.returncode == 0, installed.stdout + installed.stderr
@@ -151,11 +165,12 @@ def test_make_install_then_check_works_from_scratch(tmp_path: Path) -> None:
 
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert re.search(r"\d+ passed", checked.stdout)
+    assert "skipped" not in checked.stdout, checked.stdout
 
 
 def test_uv_sync_and_run_work(tmp_path: Path) -> None:
     """uv users: `uv sync --extra dev` installs the project, `uv run pytest` runs its tests."""
-    project = generate(tmp_path, {"deploy": "none", "ci": "none"})
+    project = generate(tmp_path, VARIANTS["no-deployment-no-ci"])
 
     synced = run_in(project, "uv", "sync", "--extra", "dev")
     assert synced.returncode == 0, synced.stdout + synced.stderr
@@ -163,4 +178,5 @@ def test_uv_sync_and_run_work(tmp_path: Path) -> None:
 
     assert tested.returncode == 0, tested.stdout + tested.stderr
     assert re.search(r"\d+ passed", tested.stdout)
+    assert "skipped" not in tested.stdout, tested.stdout
     assert (project / "uv.lock").is_file()
