@@ -1,4 +1,4 @@
-"""Fixtures for the template's tests; the helpers they use live in ``tests/support``."""
+"""Fixtures and hooks for the template's tests; the helpers they use live in ``tests/support``."""
 
 from __future__ import annotations
 
@@ -10,10 +10,22 @@ from typing import Any
 
 import pytest
 
+from .support.ordering import LongestFirst, longest_first
 from .support.postgresql import PostgreSQLServer, postgresql_server
 from .support.template import GenerateOnce, generate
 from .support.type_check import build_seed
 from .support.variants import VARIANTS, answers_for
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest tests first (``support.ordering``)."""
+    longest_first(items)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> LongestFirst | None:
+    """With ``-n`` (and no other ``--dist`` than the default), one test at a time, the shared set-ups together."""
+    return LongestFirst(config, log) if config.getvalue("dist") == "load" else None
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -75,11 +75,15 @@ def test_no_test_module_imports_a_test_module_or_a_conftest() -> None:
 
 
 def test_conftest_holds_fixtures_only() -> None:
-    """Every function ``conftest.py`` defines at its top level is a fixture."""
+    """Every function ``conftest.py`` defines at its top level is a fixture or a pytest hook (``pytest_*``)."""
     tree = ast.parse((TESTS / "conftest.py").read_text(encoding="utf-8"))
     functions = [node for node in tree.body if isinstance(node, ast.FunctionDef)]
 
-    plain = [f.name for f in functions if not any("fixture" in ast.unparse(d) for d in f.decorator_list)]
+    plain = [
+        f.name
+        for f in functions
+        if not any("fixture" in ast.unparse(d) for d in f.decorator_list) and not f.name.startswith("pytest_")
+    ]
 
     assert functions
     assert plain == []
