@@ -60,7 +60,7 @@ backstage-schemas: $(BACKSTAGE)/schemas/.exported
 test-setup: $(BIN)/.installed $(SCANNERS)/bin/.installed system-packages backstage-schemas
 
 test:
-	$(MAKE) --jobs=4 --output-sync=target test-setup
+	$(MAKE) --no-print-directory --jobs=4 --output-sync=target test-setup
 	$(BIN)/python -m pytest -n 2
 
 bench: $(BIN)/.installed
