@@ -10,7 +10,7 @@ from .admin import mount_admin
 from .cors_middleware import CORSFastAPI
 from .cross_origin_writes import protect_writes
 {% if cookiecutter.origin_registry == "database" -%}
-from .origin_registry import OriginRegistry
+from .origin_registry import OriginRegistry, OriginStore
 {% endif -%}
 from .request_id import RequestIdMiddleware, add_request_id_to_access_log
 from .routes import router
@@ -29,7 +29,8 @@ def create_app(settings: Settings | None = None) -> CORSFastAPI:
     settings = settings or load_settings()
     policy = load_cors_policy(settings)
 {%- if cookiecutter.origin_registry == "database" %}
-    registry = OriginRegistry.from_settings(settings, policy)
+    store = OriginStore(settings.database_url)
+    registry = OriginRegistry.open(store, policy, settings.cors_registry_refresh_seconds)
     app = CORSFastAPI(policy, registry.matcher, title=TITLE, description=DESCRIPTION, lifespan=registry.lifespan)
     app.state.origin_registry = registry
     app.include_router(router)

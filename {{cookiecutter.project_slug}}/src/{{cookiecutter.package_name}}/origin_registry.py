@@ -1,4 +1,4 @@
-"""Allowed origins kept in a database and managed while the service runs.
+"""The origin registry: allowed origins kept in a database, served from memory.
 
 The request path never waits on the database. The CORS middleware reads an
 in-memory :class:`OriginMatcher` built from the static policy plus the stored
@@ -9,9 +9,11 @@ write also notifies every replica, which rebuilds it within a second
 share one database agree within one refresh interval at worst. The schema is
 Alembic's (``schema``).
 
-Stored origins obey the grammar and the safety rules of ``cors_policy``: a
-write is checked before anything is stored, and a stored row that the running
-environment refuses (``http://`` in production, say) is ignored and logged.
+The admin API and the command line both write through :class:`OriginRegistry`.
+One checker, :func:`check_origin`, applies the grammar and the safety rules of
+``cors_policy``: to a write, before anything is stored, and to every stored
+row the snapshot meets, so that a row this environment refuses (``http://``
+in production, say) is ignored and logged.
 
 A database that cannot be used stops start-up with one line. Once serving,
 the service keeps the last snapshot while the database is away; the admin API
@@ -28,6 +30,7 @@ import secrets
 import threading
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Concatenate, ParamSpec, TypeVar
 
@@ -41,7 +44,7 @@ from starlette.concurrency import run_in_threadpool
 from . import schema
 from .cors_policy import CorsPolicy, OriginMatcher, PolicyError, check_origin_rules, normalise_origin
 from .origin_notifications import announce, listen
-from .settings import ConfigurationError, Settings
+from .settings import ConfigurationError
 
 logger = logging.getLogger(__name__)
 
@@ -106,13 +109,20 @@ def database_url(text: str) -> URL:
     return url
 
 
-class RegistryUnavailableError(Exception):
-    """The database could not be read or written; the message is one line and holds no password."""
+class RegistryUnavailableError(ConfigurationError):
+    """The database could not be read or written; the message is one line and holds no password.
+
+    A :class:`ConfigurationError`, since a service whose database cannot be
+    used when it opens the registry must not start.
+    """
 
     def __init__(self, database: str, reason: str) -> None:
         self.database = database
         self.reason = reason
-        super().__init__(f"DATABASE_URL: {database!r} cannot be used: {reason}")
+        super().__init__(
+            f"DATABASE_URL: {database!r} cannot be used: {reason}."
+            " Check that the database exists and that this service may read and write it"
+        )
 
 
 StoreMethod = Callable[Concatenate["OriginStore", Parameters], Result]
@@ -178,14 +188,10 @@ class OriginStore:
             announce(session.connection(), self.writer)
 
     @_reports_unavailable
-    def origins(self) -> list[str]:
-        with Session(self.engine) as session:
-            return list(session.scalars(select(StoredOrigin.origin).order_by(StoredOrigin.origin)))
-
-    @_reports_unavailable
-    def stored_origins(self) -> set[str]:
+    def stored_origins(self) -> list[str]:
+        """Every stored row's origin, sorted, as the database holds it now."""
         with self.engine.connect() as connection:
-            return set(connection.scalars(select(StoredOrigin.origin)))
+            return list(connection.scalars(select(StoredOrigin.origin).order_by(StoredOrigin.origin)))
 
     @_reports_unavailable
     def add(self, origins: Sequence[str]) -> list[str]:
@@ -217,42 +223,45 @@ class OriginStore:
         return sorted(present)
 
 
-def check_new_origins(entries: Iterable[str], policy: CorsPolicy) -> list[str]:
-    """Canonical forms of entries allowed in ``policy``'s environment, or :class:`RefusedOriginsError`."""
-    return _canonical(entries, policy)
+def check_origin(entry: str, policy: CorsPolicy | None) -> str:
+    """The canonical form of ``entry`` if it may be stored under ``policy``, or :class:`PolicyError` saying why not.
+
+    Without a policy only the grammar applies, as for naming an origin to remove.
+    """
+    origin = normalise_origin(entry.strip(), ORIGIN_SETTING).text
+    if policy is not None:
+        check_origin_rules(
+            [origin],
+            environment=policy.environment,
+            allow_credentials=policy.allow_credentials,
+            setting=ORIGIN_SETTING,
+            credentials_setting="CORS_ALLOW_CREDENTIALS",
+        )
+    return origin
 
 
-def canonical_origins(entries: Iterable[str]) -> list[str]:
-    """Canonical forms of entries to remove; only the grammar applies, or :class:`RefusedOriginsError`."""
-    return _canonical(entries, None)
-
-
-def _canonical(entries: Iterable[str], policy: CorsPolicy | None) -> list[str]:
-    """Every entry through the grammar (and ``policy``'s rules when given); all refusals reported together."""
+def check_origins(entries: Iterable[str], policy: CorsPolicy | None) -> list[str]:
+    """:func:`check_origin` for every entry, or :class:`RefusedOriginsError` with every refusal."""
     origins: list[str] = []
     reasons: dict[int, str] = {}
     for position, entry in enumerate(entries):
         try:
-            origin = normalise_origin(entry.strip(), ORIGIN_SETTING).text
-            if policy is not None:
-                check_rules(origin, policy)
+            origins.append(check_origin(entry, policy))
         except PolicyError as error:
             reasons[position] = str(error)
-        else:
-            origins.append(origin)
     if reasons:
         raise RefusedOriginsError(reasons)
     return origins
 
 
-def check_rules(origin: str, policy: CorsPolicy) -> None:
-    check_origin_rules(
-        [origin],
-        environment=policy.environment,
-        allow_credentials=policy.allow_credentials,
-        setting=ORIGIN_SETTING,
-        credentials_setting="CORS_ALLOW_CREDENTIALS",
-    )
+@dataclass(frozen=True)
+class Change:
+    """What one write asked for and what it did."""
+
+    requested: list[str]
+    """The origins named, in canonical form and in the order given, each once."""
+    changed: list[str]
+    """Those the write added or removed; the others were already in that state."""
 
 
 class OriginRegistry:
@@ -268,16 +277,15 @@ class OriginRegistry:
         self._refresh_lock = threading.Lock()
 
     @classmethod
-    def from_settings(cls, settings: Settings, policy: CorsPolicy) -> OriginRegistry:
-        """Open the configured database and load its origins; :class:`ConfigurationError` if it cannot be used."""
-        registry = cls(OriginStore(settings.database_url), policy, settings.cors_registry_refresh_seconds)
-        try:
-            registry.store.create_schema()
-            registry.refresh()
-        except RegistryUnavailableError as error:
-            raise ConfigurationError(
-                f"{error}. Check that the database exists and that this service may read and write it"
-            ) from None
+    def open(cls, store: OriginStore, policy: CorsPolicy, refresh_seconds: float) -> OriginRegistry:
+        """Check the schema (creating it in an empty database) and load the stored origins.
+
+        Raises :class:`RegistryUnavailableError` or :class:`~.schema.SchemaError`,
+        both :class:`ConfigurationError`: a service that cannot open its registry does not start.
+        """
+        registry = cls(store, policy, refresh_seconds)
+        store.create_schema()
+        registry.refresh()
         return registry
 
     def matcher(self) -> OriginMatcher:
@@ -291,7 +299,7 @@ class OriginRegistry:
         costs one query and a set comparison.
         """
         with self._refresh_lock:
-            stored = self.store.stored_origins()
+            stored = set(self.store.stored_origins())
             if stored == self._refusals.keys():
                 return
             known = self._refusals
@@ -303,17 +311,31 @@ class OriginRegistry:
             self._matcher = OriginMatcher((*self.policy.allow_origins, *allowed))
             self._refusals = refusals
 
-    def add(self, entries: Iterable[str]) -> list[str]:
-        """Check and store origins (all or none), then refresh; return the ones newly stored."""
-        added = self.store.add(check_new_origins(entries, self.policy))
-        self._refresh_after_write()
-        return added
+    def _refusal(self, origin: str) -> str | None:
+        """Why this environment ignores a stored origin, or None when it is allowed."""
+        try:
+            canonical = check_origin(origin, self.policy)
+        except PolicyError as error:
+            return str(error)
+        return None if canonical == origin else "not in canonical form"
 
-    def remove(self, entries: Iterable[str]) -> list[str]:
-        """Delete origins, then refresh; return the ones that were stored."""
-        removed = self.store.remove(canonical_origins(entries))
+    def stored_origins(self) -> list[str]:
+        """Every stored origin, read from the database now, including any that this environment ignores."""
+        return self.store.stored_origins()
+
+    def add(self, entries: Iterable[str]) -> Change:
+        """Check and store origins (all or none), announce the write, and refresh."""
+        origins = list(dict.fromkeys(check_origins(entries, self.policy)))
+        added = self.store.add(origins)
         self._refresh_after_write()
-        return removed
+        return Change(origins, added)
+
+    def remove(self, entries: Iterable[str]) -> Change:
+        """Delete origins (only the grammar applies, so any stored origin can go), announce the write, and refresh."""
+        origins = list(dict.fromkeys(check_origins(entries, None)))
+        removed = self.store.remove(origins)
+        self._refresh_after_write()
+        return Change(origins, removed)
 
     def _refresh_after_write(self) -> None:
         """The write is stored: should reading it back fail, the periodic refresh brings it in later."""
@@ -362,12 +384,3 @@ class OriginRegistry:
                 if failing:
                     logger.warning("the origin registry's database answers again; refreshing as usual")
                 failing = False
-
-    def _refusal(self, origin: str) -> str | None:
-        try:
-            if normalise_origin(origin, ORIGIN_SETTING).text != origin:
-                return "not in canonical form"
-            check_rules(origin, self.policy)
-        except PolicyError as error:
-            return str(error)
-        return None
