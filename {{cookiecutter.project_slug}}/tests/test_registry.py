@@ -26,15 +26,8 @@ from sqlalchemy.engine import make_url
 
 from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.cli import main
-from {{ cookiecutter.package_name }}.origin_registry import (
-    Base,
-    OriginRegistry,
-    OriginStore,
-    RefusedOriginsError,
-    StoredOrigin,
-    check_origins,
-    masked_url,
-)
+from {{ cookiecutter.package_name }}.origin_registry import OriginRegistry, RefusedOriginsError, check_origins
+from {{ cookiecutter.package_name }}.origin_store import Base, OriginStore, StoredOrigin, masked_url
 from {{ cookiecutter.package_name }}.schema import MIGRATE_COMMAND, VERSION_TABLE, SchemaError
 from {{ cookiecutter.package_name }}.settings import ConfigurationError, Settings
 

@@ -17,7 +17,8 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field, SecretStr
 
-from .origin_registry import OriginRegistry, RefusedOriginsError, RegistryUnavailableError
+from .origin_registry import OriginRegistry, RefusedOriginsError
+from .origin_store import RegistryUnavailableError
 
 bearer = HTTPBearer(auto_error=False, description="The service's ADMIN_TOKEN")
 

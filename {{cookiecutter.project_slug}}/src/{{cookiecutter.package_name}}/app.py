@@ -10,7 +10,8 @@ from .admin import mount_admin
 from .cors_middleware import CORSFastAPI
 from .cross_origin_writes import protect_writes
 {% if cookiecutter.origin_registry == "database" -%}
-from .origin_registry import OriginRegistry, OriginStore
+from .origin_registry import OriginRegistry
+from .origin_store import OriginStore
 {% endif -%}
 from .request_id import RequestIdMiddleware, add_request_id_to_access_log
 from .routes import router

@@ -14,7 +14,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from .origin_registry import Change, OriginRegistry, OriginStore, RefusedOriginsError, RegistryUnavailableError
+from .origin_registry import Change, OriginRegistry, RefusedOriginsError
+from .origin_store import OriginStore, RegistryUnavailableError
 from .settings import ConfigurationError, load_cors_policy, load_settings
 
 
