@@ -216,16 +216,24 @@ def test_the_policy_rules_apply_to_the_registry(
         assert client.get("/admin/origins", headers=AUTH).json() == {"origins": []}
 
 
+@pytest.mark.parametrize(
+    ("row", "origin", "reason"),
+    [
+        pytest.param("http://tenant.example.com", "http://tenant.example.com", "plain http", id="http-in-production"),
+        pytest.param("https://Tenant.example.com", "https://tenant.example.com", "not in canonical form", id="cased"),
+    ],
+)
 def test_a_stored_origin_this_environment_refuses_is_ignored_and_logged(
-    service: Service, other_writer: OriginStore, caplog: pytest.LogCaptureFixture
+    service: Service, other_writer: OriginStore, caplog: pytest.LogCaptureFixture, row: str, origin: str, reason: str
 ) -> None:
-    other_writer.add(["http://tenant.example.com", NEW])
+    """Rows written around the registry (by SQL, or by an environment with other rules) are checked when read."""
+    other_writer.add([row, NEW])
 
     with caplog.at_level(logging.WARNING), service(app_env="production") as client:
-        assert not allows(client, "http://tenant.example.com")
+        assert not allows(client, origin)
         assert allows(client, NEW)
-    assert "http://tenant.example.com" in caplog.text
-    assert "plain http" in caplog.text
+    assert f"ignoring stored origin {row!r}: " in caplog.text
+    assert reason in caplog.text
 
 
 def test_the_admin_endpoints_need_the_token(service: Service) -> None:
