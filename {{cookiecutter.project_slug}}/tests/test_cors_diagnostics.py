@@ -7,7 +7,7 @@ import logging
 import pytest
 from fastapi.testclient import TestClient
 
-from {{ cookiecutter.package_name }}.cors_middleware import LOGGED_VALUE_LIMIT
+from {{ cookiecutter.package_name }}.refusal_log import LOGGED_VALUE_LIMIT
 
 from .cors_requests import ClientFactory, preflight
 
