@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import subprocess
@@ -70,6 +71,22 @@ def test_the_environment_rules_apply(monkeypatch: pytest.MonkeyPatch, origins: R
     assert status == 1
     assert "plain http, which is refused in production" in error
     assert origins("list")[1] == ""
+
+
+def test_a_stored_origin_the_environment_refuses_is_listed_and_named_as_ignored(
+    monkeypatch: pytest.MonkeyPatch, origins: Run, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The command opens the registry as the service does, so it reports the same ignored rows."""
+    origins("add", "http://tenant.example.com")
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.setenv("CORS_ALLOW_ORIGINS", "https://app.example.com")
+
+    with caplog.at_level(logging.WARNING):
+        status, output, _ = origins("list")
+
+    assert (status, output) == (0, "http://tenant.example.com\n")
+    assert "ignoring stored origin 'http://tenant.example.com': " in caplog.text
+    assert "plain http, which is refused in production" in caplog.text
 
 
 def test_migrate_brings_the_schema_to_this_version_once(capsys: pytest.CaptureFixture[str]) -> None:
