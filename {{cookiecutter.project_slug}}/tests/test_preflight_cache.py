@@ -15,6 +15,7 @@ from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.bounded_cache import MAX_ENTRIES, MAX_KEY_BYTES
 from {{ cookiecutter.package_name }}.cors_fastapi import CORSFastAPI
 from {{ cookiecutter.package_name }}.cors_middleware import PolicyCORSMiddleware
+from {{ cookiecutter.package_name }}.cors_policy import OriginMatcher
 from {{ cookiecutter.package_name }}.routes import router
 from {{ cookiecutter.package_name }}.settings import Settings
 
@@ -147,6 +148,23 @@ def test_endless_distinct_origins_use_bounded_memory() -> None:
 
     assert len(middleware.preflight_cache.answers) == MAX_ENTRIES
     assert answer(client, {"Origin": ALLOWED, "Access-Control-Request-Method": "GET"})[0] == 200
+
+
+def test_a_change_of_the_allowed_origins_empties_the_cache() -> None:
+    client = configured_client()
+    middleware = cors_middleware(client)
+    later = "https://later.example.com"
+    matchers = [middleware.current_matcher()]
+    middleware.current_matcher = lambda: matchers[-1]
+
+    refused = preflight(client, later)
+    matchers.append(OriginMatcher([ALLOWED, later]))
+    allowed = preflight(client, later)
+
+    assert (refused.status_code, allowed.status_code) == (400, 200)
+    assert allowed.headers["access-control-allow-origin"] == later
+    assert preflight(client, later).headers["access-control-allow-origin"] == later
+    assert len(middleware.preflight_cache.answers) == 1, "the refusal, given under the old origins, is gone"
 
 
 def test_a_huge_question_is_answered_but_not_kept() -> None:

@@ -1,4 +1,4 @@
-"""The service's CORS middleware: Starlette's protocol, asked by each rule's :class:`OriginMatcher`.
+"""The CORS middleware: Starlette's protocol for each rule, with origins judged by the policy's matcher.
 
 One :class:`PolicyCORSMiddleware` per rule (frontend, partner, public) runs
 Starlette's CORS protocol with that rule's configuration; :class:`CorsRules`
