@@ -11,12 +11,21 @@ environment allows. The refusal log, the 400 answer in development and
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.cors import ALL_METHODS, SAFELISTED_HEADERS
 
-from .cors_policy import Environment, NormalisedOrigin, PolicyError, RuleName, is_pattern, normalise_origin
+from .cors_policy import (
+    CorsRule,
+    Environment,
+    NormalisedOrigin,
+    OriginMatcher,
+    PolicyError,
+    RuleName,
+    is_pattern,
+    normalise_origin,
+)
 
 QUOTED_VALUE_LIMIT = 200
 """Longer request values are cut in an explanation, so a hostile client cannot flood it."""
@@ -67,53 +76,55 @@ UNEXPLAINED = BrokenRule("refused by Starlette's CORS checks", "compare the answ
 
 
 def broken_rules(
-    cors: CORSMiddleware,
+    rule: CorsRule,
+    matcher: OriginMatcher,
     environment: Environment,
     request: CrossOriginRequest,
-    entries: Sequence[str] = (),
     elsewhere: Mapping[Environment, OriginCheck] | None = None,
-    rule: RuleName = RuleName.FRONTEND,
 ) -> list[BrokenRule]:
-    """Each rule of the middleware's configuration that ``request`` breaks (for a request Starlette refused).
+    """Each part of ``rule`` that ``request`` breaks (for a request Starlette refused under that rule).
 
-    ``entries`` are the allowed origin entries and ``elsewhere`` says which
-    origins other environments allow; both only add notes on near misses.
+    ``matcher`` is the rule's matcher in force (with the registry's origins,
+    where there is one); ``elsewhere`` says which origins other environments
+    allow, and only adds notes on near misses. The checks are Starlette's, read
+    from the configuration it was given: see :func:`allows_method` and
+    :func:`allows_header`.
     """
     rules = []
-    methods, headers = RULE_SETTINGS[rule]
-    fix = "add {} to {}" if rule is not RuleName.PUBLIC else "a public path only serves reads: {} is not in {}"
-    whose = "" if rule is RuleName.FRONTEND else f" ({rule} rule)"
-    if not cors.is_allowed_origin(request.origin):
-        rules.append(origin_rule(request.origin, environment, cors.is_allowed_origin, entries, elsewhere or {}))
-    if request.method not in cors.allow_methods:
+    methods, headers = RULE_SETTINGS[rule.name]
+    fix = "add {} to {}" if rule.name is not RuleName.PUBLIC else "a public path only serves reads: {} is not in {}"
+    whose = "" if rule.name is RuleName.FRONTEND else f" ({rule.name} rule)"
+    if not matcher(request.origin):
+        rules.append(origin_rule(request.origin, environment, matcher, elsewhere or {}))
+    if not allows_method(rule, request.method):
         method = cut(request.method)
         rules.append(BrokenRule(f"method {method} not in {methods}{whose}", fix.format(method, methods)))
-    refused = [header for header in request.headers if header.lower() not in cors.allow_headers]
-    if refused and not cors.allow_all_headers:
+    refused = [header for header in request.headers if not allows_header(rule, header)]
+    if refused:
         rules.append(
             BrokenRule(
                 f"headers {cut(', '.join(h.lower() for h in refused))} not in {headers}{whose}",
                 fix.format(cut(", ".join(refused)), headers),
             )
         )
-    if request.private_network and not cors.allow_private_network:
+    if request.private_network:  # the service never allows it (Starlette's default)
         rules.append(
             BrokenRule(
                 "private network access is not allowed",
                 "this service does not answer private network preflights: call it from a page on the same network",
             )
         )
-    if request.credentials and not cors.allow_credentials and rule is RuleName.FRONTEND:
+    if request.credentials and not rule.allow_credentials and rule.name is RuleName.FRONTEND:
         rules.append(
             BrokenRule(
                 "credentials requested, but CORS_ALLOW_CREDENTIALS is false",
                 "send the request without credentials, or set CORS_ALLOW_CREDENTIALS=true (never together with '*')",
             )
         )
-    elif request.credentials and not cors.allow_credentials:
+    elif request.credentials and not rule.allow_credentials:
         rules.append(
             BrokenRule(
-                f"credentials requested, but the {rule} rule never allows them",
+                f"credentials requested, but the {rule.name} rule never allows them",
                 "send the request without credentials (fetch's credentials: 'omit');"
                 " an origin that needs them is a frontend origin: move it to CORS_ALLOW_ORIGINS",
             )
@@ -121,17 +132,27 @@ def broken_rules(
     return rules or [UNEXPLAINED]
 
 
+def allows_method(rule: CorsRule, method: str) -> bool:
+    """Starlette's method check: the method is listed (case matters), or ``*`` stands for its standard methods."""
+    return method in (ALL_METHODS if "*" in rule.allow_methods else rule.allow_methods)
+
+
+def allows_header(rule: CorsRule, header: str) -> bool:
+    """Starlette's header check: ``*`` allows any; else the header, in any case, is listed or safelisted."""
+    allowed = {name.lower() for name in (*SAFELISTED_HEADERS, *rule.allow_headers)}
+    return "*" in rule.allow_headers or header.lower() in allowed
+
+
 def origin_rule(
     origin: str,
     environment: Environment,
-    allows: OriginCheck,
-    entries: Sequence[str],
+    matcher: OriginMatcher,
     elsewhere: Mapping[Environment, OriginCheck],
 ) -> BrokenRule:
     browser_form = as_browser_sends(origin)
     if browser_form is None:
         fix = f"{quoted(origin)} is not an origin a browser sends (scheme://host[:port]); check the Origin header"
-    elif browser_form.text != origin and allows(browser_form.text):
+    elif browser_form.text != origin and matcher(browser_form.text):
         fix = (
             f"a browser never sends {quoted(origin)}: it sends {cut(browser_form.text)}"
             f" ({', '.join(browser_form.changes)}), which is allowed"
@@ -143,7 +164,7 @@ def origin_rule(
             f"if that page should call this service, add {cut(browser_form.text)} to CORS_ALLOW_ORIGINS for"
             f" APP_ENV={environment} (the variable replaces the whole list: keep the others)"
         )
-    notes = near_misses(origin, browser_form, environment, allows, entries, elsewhere)
+    notes = near_misses(origin, browser_form, environment, matcher, elsewhere)
     return BrokenRule(f"origin not in CORS_ALLOW_ORIGINS for APP_ENV={environment}", fix, tuple(notes))
 
 
@@ -151,26 +172,25 @@ def near_misses(
     origin: str,
     browser_form: NormalisedOrigin | None,
     environment: Environment,
-    allows: OriginCheck,
-    entries: Iterable[str],
+    matcher: OriginMatcher,
     elsewhere: Mapping[Environment, OriginCheck],
 ) -> list[str]:
-    """Allowed origins, or other environments, that ``origin`` just misses."""
+    """Entries of ``matcher``, or other environments, that ``origin`` just misses."""
     if browser_form is None:
         return []
     notes = []
     text = browser_form.text
     scheme, host, port = origin_parts(text)
     twin = f"{'https' if scheme == 'http' else 'http'}://{text.partition('://')[2]}"
-    if allows(twin):
+    if matcher(twin):
         notes.append(f"{twin} is allowed, over the other scheme: serve the page as {twin}, or add {cut(text)}")
-    for entry in entries:
+    for entry in matcher.entries:
         entry_scheme, entry_host, entry_port = origin_parts(entry)
         if entry_scheme != scheme or is_pattern(entry):
             continue
         if entry_host == host and entry_port != port:
             notes.append(f"{entry} is allowed, on {port_name(entry_port)}, not {port_name(port)}")
-    for entry in entries:
+    for entry in matcher.entries:
         entry_scheme, entry_host, entry_port = origin_parts(entry)
         if entry_scheme != scheme or not entry_host.startswith("*.") or entry_port not in (port, "*"):
             continue
