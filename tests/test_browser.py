@@ -19,7 +19,7 @@ import pytest
 from .support.commands import run_in
 from .support.servers import package_of
 from .support.template import generate
-from .support.variants import VARIANTS
+from .support.variants import own_code_variants
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 E2E = ("pytest", "-m", "e2e", "-p", "no:cacheprovider", "-q", "-rfEs", "tests/e2e")
@@ -61,7 +61,7 @@ def failed_tests(result: subprocess.CompletedProcess[str]) -> set[str]:
     return {name.partition("::")[2] for name in FAILED.findall(result.stdout)}
 
 
-@pytest.mark.parametrize("variant", sorted(VARIANTS))
+@pytest.mark.parametrize("variant", own_code_variants())  # the others have their code: support.variants
 def test_the_generated_browser_tests_pass_in_chromium(variant: str, generated_variant: Callable[[str], Path]) -> None:
     result = run_e2e(generated_variant(variant))
 

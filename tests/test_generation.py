@@ -15,7 +15,7 @@ from packaging.requirements import Requirement
 from .support.commands import run_in, run_make
 from .support.template import TEMPLATE, GenerateOnce, generate
 from .support.type_check import start_from_seed
-from .support.variants import VARIANTS, answers_for
+from .support.variants import SAME_CODE_AS, VARIANTS, answers_for, code_of, own_code_variants
 
 # Paths that exist only for one answer of a choice variable.
 CHOICE_PATHS = {
@@ -55,8 +55,15 @@ def test_every_choice_combination_is_generated() -> None:
 
 
 def checked_here(target: str) -> list[str]:
-    """The variants whose ``make <target>`` runs in this environment: all but those checked in their own."""
-    return sorted(name for name in VARIANTS if target not in CHECKED_IN_THEIR_OWN_ENVIRONMENT.get(name, ()))
+    """The variants whose ``make <target>`` runs in this environment: those with code of their own,
+    but for those checked in an environment of their own."""
+    return [name for name in own_code_variants() if target not in CHECKED_IN_THEIR_OWN_ENVIRONMENT.get(name, ())]
+
+
+@pytest.mark.parametrize(("name", "same_as"), sorted(SAME_CODE_AS.items()))
+def test_variants_checked_as_another_have_its_code(name: str, same_as: str, generated: GenerateOnce) -> None:
+    """Their code is checked once, as the other variant's: it must be that code, byte for byte."""
+    assert code_of(generated(name, VARIANTS[name])) == code_of(generated(same_as, VARIANTS[same_as]))
 
 
 @pytest.mark.parametrize("name", checked_here("test"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from .cors_battery import IntendedPolicy
@@ -69,6 +70,11 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "registry-no-deployment-gitlab": {"origin_registry": "database", "deploy": "none", "ci": "gitlab"},
 }
 
+SAME_CODE_AS = {"registry-no-deployment-gitlab": "registry-no-deployment"}
+"""Variants whose code (``src``, ``tests``, ``pyproject.toml``, ``Makefile``) is another variant's, byte for byte:
+they differ in CI files only, so the checks of that code (its tests, lint, types, browser tests) run for the other
+variant alone. test_generation.py checks that the code is still the same."""
+
 
 def answers_for(overrides: Mapping[str, Any]) -> dict[str, Any]:
     """The plain answers a generation with ``overrides`` uses: choices default to their first option."""
@@ -97,3 +103,23 @@ def intended_policy(answers: Mapping[str, Any], environment: str) -> IntendedPol
             path.strip().rstrip("/") for path in plain.get("public_paths", "").split(",") if path.strip()
         ),
     )
+
+
+def code_of(project: Path) -> dict[str, bytes]:
+    """What a generated project's own checks read: its Makefile, pyproject.toml, ``src`` and ``tests``, by path."""
+    files = [
+        project / "Makefile",
+        project / "pyproject.toml",
+        *(project / "src").rglob("*"),
+        *(project / "tests").rglob("*"),
+    ]
+    return {
+        str(path.relative_to(project)): path.read_bytes()
+        for path in files
+        if path.is_file() and not any(part == "__pycache__" or part.endswith("cache") for part in path.parts)
+    }
+
+
+def own_code_variants() -> list[str]:
+    """The variants whose code is their own (not in ``SAME_CODE_AS``), by name."""
+    return sorted(set(VARIANTS) - set(SAME_CODE_AS))
