@@ -20,6 +20,7 @@ from .cors_policy import CorsPolicy, CorsRule, Environment, OriginMatcher, RuleN
 from .cors_reasons import BrokenRule, CrossOriginRequest, broken_rules, explanation
 from .refusal_log import RefusalLog
 from .request_id import current_request_id
+from .simple_response_headers import SimpleResponseHeaders
 
 logger = logging.getLogger("{{ cookiecutter.package_name }}")
 
@@ -86,7 +87,9 @@ class PolicyCORSMiddleware(CORSMiddleware):
     origins cost memory no more than that, and it is emptied whenever the
     allowed origins change. A refused preflight is logged whether its answer
     is new or kept, at most :data:`~.refusal_log.DEFAULT_PER_SECOND` lines a
-    second (:class:`RefusalLog` counts the rest).
+    second (:class:`RefusalLog` counts the rest). Every other request's
+    response gets the headers Starlette's ``send`` gave once for its ``Origin``
+    (:class:`~.simple_response_headers.SimpleResponseHeaders`).
     """
 
     def __init__(self, app: ASGIApp, rule: CorsRule, environment: Environment, current_matcher: CurrentMatcher) -> None:
@@ -105,17 +108,21 @@ class PolicyCORSMiddleware(CORSMiddleware):
         self.preflight_answers: dict[PreflightKey, PreflightAnswer] = {}
         self._answers_matcher = current_matcher()
         self.refusal_log = RefusalLog(logger, "cors_refusal")
+        self.simple_responses = SimpleResponseHeaders(self, current_matcher)
 
     def is_allowed_origin(self, origin: str) -> bool:
         return self.current_matcher()(origin)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "OPTIONS":
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        if scope["method"] == "OPTIONS":
             key = preflight_key(scope["headers"])
             if key is not None:
                 await self.preflight_answer(key, scope).send(send)
                 return
-        await super().__call__(scope, receive, send)
+        await self.simple_responses(scope, receive, send)
 
     def preflight_answer(self, key: PreflightKey, scope: Scope) -> PreflightAnswer:
         matcher = self.current_matcher()
@@ -144,11 +151,12 @@ class PolicyCORSMiddleware(CORSMiddleware):
             del self.preflight_answers[next(iter(self.preflight_answers))]
         self.preflight_answers[key] = answer
 
-    async def simple_response(self, scope: Scope, receive: Receive, send: Send, request_headers: Headers) -> None:
+    async def send(self, message: Message, send: Send, request_headers: Headers) -> None:
+        """Starlette's CORS headers on a response; to a refused ``Origin``, without ``Access-Control-*``."""
         origin = request_headers.get("origin")
-        if origin is not None and not self.is_allowed_origin(origin):
+        if message["type"] == "http.response.start" and origin is not None and not self.is_allowed_origin(origin):
             send = partial(send_without_cors_headers, send=send)
-        await super().simple_response(scope, receive, send, request_headers)
+        await super().send(message, send, request_headers)
 
     def preflight_response(self, request_headers: Headers) -> Response:
         """Starlette's answer to a preflight; a refusal is also logged, once."""

@@ -1,0 +1,115 @@
+"""The CORS headers of responses to simple requests, asked of Starlette once per ``Origin`` and kept as bytes.
+
+Starlette's ``CORSMiddleware`` adds its headers to every response that is not
+a preflight answer: it reads the request's headers into a ``Headers``, wraps
+``send``, and edits each response's headers through a ``MutableHeaders``.
+What it adds depends only on the ``Origin`` header (or its absence) and the
+configuration, so :class:`SimpleResponseHeaders` asks Starlette once per
+``Origin`` what it adds to a response that has no CORS or ``Vary`` header of
+its own, keeps those bytes, and appends them to each such response. A
+response that does carry one of those headers is handed to Starlette's own
+``send`` instead, so every answer stays Starlette's, byte for byte.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+RawHeaders = list[tuple[bytes, bytes]]
+
+MAX_ANSWERS = 1024
+"""How many ``Origin`` values are kept; the oldest goes first when full."""
+
+MAX_ORIGIN_BYTES = 1024
+"""Longer ``Origin`` values are answered by asking Starlette each time, never kept."""
+
+CORS_HEADER_PREFIX = b"access-control-"
+
+
+class StarletteCORS(Protocol):
+    """What is used of a Starlette ``CORSMiddleware``: the app it wraps and its response-editing ``send``."""
+
+    app: ASGIApp
+
+    async def send(self, message: Message, send: Send, request_headers: Headers) -> None: ...
+
+
+def carries_cors_or_vary(headers: RawHeaders) -> bool:
+    """Whether a response has a ``Vary`` or ``Access-Control-*`` header, which Starlette would merge or replace."""
+    for name, _ in headers:
+        lowered = name.lower()
+        if lowered == b"vary" or lowered.startswith(CORS_HEADER_PREFIX):
+            return True
+    return False
+
+
+class SimpleResponseHeaders:
+    """Starlette's CORS answer to simple requests, from headers it gave once per ``Origin``.
+
+    ``cors.send`` is asked what it adds to an empty response for each
+    ``Origin`` value (the first header counts, as in Starlette's ``Headers``;
+    None is a request without one). At most :data:`MAX_ANSWERS` values are
+    kept, none longer than :data:`MAX_ORIGIN_BYTES`, and all of them are
+    forgotten when ``current_matcher`` returns a new matcher (the allowed
+    origins changed).
+    """
+
+    def __init__(self, cors: StarletteCORS, current_matcher: Callable[[], object]) -> None:
+        self.cors = cors
+        self.current_matcher = current_matcher
+        self.answers: dict[bytes | None, RawHeaders] = {}
+        self._answers_matcher = current_matcher()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve a request that is not a preflight through the wrapped app, adding Starlette's CORS headers."""
+        origin = None
+        for name, value in scope["headers"]:
+            if name == b"origin":
+                origin = value
+                break
+        added = self.kept_headers(origin)
+        if added is None:
+            added = await self.ask_starlette(origin)
+            self.keep(origin, added)
+
+        async def send_with_cors_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = message.get("headers", [])
+                if carries_cors_or_vary(headers):
+                    await self.cors.send(message, send, Headers(scope=scope))
+                    return
+                message["headers"] = [*headers, *added]
+            await send(message)
+
+        await self.cors.app(scope, receive, send_with_cors_headers)
+
+    def kept_headers(self, origin: bytes | None) -> RawHeaders | None:
+        """The headers kept for this ``Origin``, if any; all are forgotten when the allowed origins change."""
+        matcher = self.current_matcher()
+        if matcher is not self._answers_matcher:
+            self.answers.clear()
+            self._answers_matcher = matcher
+        return self.answers.get(origin)
+
+    async def ask_starlette(self, origin: bytes | None) -> RawHeaders:
+        """Run Starlette's ``send`` once on an empty response and keep the headers it ends with."""
+        sent: list[Message] = []
+
+        async def keep_message(message: Message) -> None:
+            sent.append(message)
+
+        request_headers = Headers(raw=[] if origin is None else [(b"origin", origin)])
+        empty: Message = {"type": "http.response.start", "status": 200, "headers": []}
+        await self.cors.send(empty, keep_message, request_headers)
+        return list(sent[0]["headers"])
+
+    def keep(self, origin: bytes | None, added: RawHeaders) -> None:
+        if origin is not None and len(origin) > MAX_ORIGIN_BYTES:
+            return
+        if len(self.answers) >= MAX_ANSWERS:
+            del self.answers[next(iter(self.answers))]
+        self.answers[origin] = added
