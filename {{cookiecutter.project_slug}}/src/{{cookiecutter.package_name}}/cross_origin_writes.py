@@ -30,9 +30,10 @@ from typing import NamedTuple, Protocol
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .cors_middleware import CORSFastAPI, CurrentMatcher, structured_line
+from .cors_fastapi import CORSFastAPI
+from .cors_middleware import CurrentMatcher
 from .cors_policy import CorsPolicy, Environment, OriginMatcher, PathPrefixes
-from .refusal_log import RefusalLog
+from .refusal_log import RefusalLog, structured_line
 
 logger = logging.getLogger("{{ cookiecutter.package_name }}")
 

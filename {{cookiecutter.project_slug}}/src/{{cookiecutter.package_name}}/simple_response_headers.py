@@ -19,13 +19,9 @@ from typing import Protocol
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .bounded_cache import BoundedCache
+
 RawHeaders = list[tuple[bytes, bytes]]
-
-MAX_ANSWERS = 1024
-"""How many ``Origin`` values are kept; the oldest goes first when full."""
-
-MAX_ORIGIN_BYTES = 1024
-"""Longer ``Origin`` values are answered by asking Starlette each time, never kept."""
 
 CORS_HEADER_PREFIX = b"access-control-"
 
@@ -52,17 +48,17 @@ class SimpleResponseHeaders:
 
     ``cors.send`` is asked what it adds to an empty response for each
     ``Origin`` value (the first header counts, as in Starlette's ``Headers``;
-    None is a request without one). At most :data:`MAX_ANSWERS` values are
-    kept, none longer than :data:`MAX_ORIGIN_BYTES`, and all of them are
-    forgotten when ``current_matcher`` returns a new matcher (the allowed
-    origins changed).
+    None is a request without one). The answers are kept in a
+    :class:`~.bounded_cache.BoundedCache`, and all forgotten when
+    ``current_matcher`` returns a new matcher (the allowed origins changed).
     """
 
     def __init__(self, cors: StarletteCORS, current_matcher: Callable[[], object]) -> None:
         self.cors = cors
         self.current_matcher = current_matcher
-        self.answers: dict[bytes | None, RawHeaders] = {}
-        self._answers_matcher = current_matcher()
+        self.answers: BoundedCache[bytes | None, RawHeaders] = BoundedCache(origin_size)
+        self.answered_under = current_matcher()
+        """The matcher in force when the kept answers were given."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve a request that is not a preflight through the wrapped app, adding Starlette's CORS headers."""
@@ -74,7 +70,7 @@ class SimpleResponseHeaders:
         added = self.kept_headers(origin)
         if added is None:
             added = await self.ask_starlette(origin)
-            self.keep(origin, added)
+            self.answers.keep(origin, added)
 
         async def send_with_cors_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -90,10 +86,10 @@ class SimpleResponseHeaders:
     def kept_headers(self, origin: bytes | None) -> RawHeaders | None:
         """The headers kept for this ``Origin``, if any; all are forgotten when the allowed origins change."""
         matcher = self.current_matcher()
-        if matcher is not self._answers_matcher:
+        if matcher is not self.answered_under:
             self.answers.clear()
-            self._answers_matcher = matcher
-        return self.answers.get(origin)
+            self.answered_under = matcher
+        return self.answers.value(origin)
 
     async def ask_starlette(self, origin: bytes | None) -> RawHeaders:
         """Run Starlette's ``send`` once on an empty response and keep the headers it ends with."""
@@ -107,9 +103,7 @@ class SimpleResponseHeaders:
         await self.cors.send(empty, keep_message, request_headers)
         return list(sent[0]["headers"])
 
-    def keep(self, origin: bytes | None, added: RawHeaders) -> None:
-        if origin is not None and len(origin) > MAX_ORIGIN_BYTES:
-            return
-        if len(self.answers) >= MAX_ANSWERS:
-            del self.answers[next(iter(self.answers))]
-        self.answers[origin] = added
+
+def origin_size(origin: bytes | None) -> int:
+    """An ``Origin`` value's length in bytes (0 without one): a long one is answered but not kept."""
+    return 0 if origin is None else len(origin)
