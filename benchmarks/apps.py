@@ -75,6 +75,12 @@ def without_cors(generated: Any) -> Any:
     return front
 
 
+def cors_layer_alone(generated: Any) -> Any:
+    """The generated service's CORS middleware for its frontend rule, built again in front of the bare app."""
+    cors = generated.cors
+    return type(cors)(bare_app, cors.rule, cors.refusals.environment, cors.current_matcher)
+
+
 def generated_without_cors() -> Any:
     """The generated service (``BENCH_PACKAGE``) from the environment's settings, without its CORS layer."""
     return without_cors(importlib.import_module(f"{os.environ['BENCH_PACKAGE']}.app").create_app())
