@@ -23,7 +23,11 @@ from .bounded_cache import BoundedCache
 
 RawHeaders = list[tuple[bytes, bytes]]
 
-CORS_HEADER_PREFIX = b"access-control-"
+EDITED_NAMES = (b"access-control-", b"vary")
+"""What the names of the headers Starlette's CORS ``send`` edits start with, once lower-cased."""
+
+EDITED_FIRST_LETTERS = frozenset((b"a", b"A", b"v", b"V"))
+"""The first letters of those names: most other names are told apart by their first byte alone."""
 
 
 class StarletteCORS(Protocol):
@@ -35,10 +39,13 @@ class StarletteCORS(Protocol):
 
 
 def carries_cors_or_vary(headers: RawHeaders) -> bool:
-    """Whether a response has a ``Vary`` or ``Access-Control-*`` header, which Starlette would merge or replace."""
+    """Whether a response may have a ``Vary`` or ``Access-Control-*`` header, which Starlette would merge or replace.
+
+    A name that only starts like one (``Vary-Extra``) counts too: such a
+    response is merely given to Starlette's own ``send``.
+    """
     for name, _ in headers:
-        lowered = name.lower()
-        if lowered == b"vary" or lowered.startswith(CORS_HEADER_PREFIX):
+        if name[:1] in EDITED_FIRST_LETTERS and name.lower().startswith(EDITED_NAMES):
             return True
     return False
 
@@ -67,7 +74,11 @@ class SimpleResponseHeaders:
             if name == b"origin":
                 origin = value
                 break
-        added = self.kept_headers(origin)
+        matcher = self.current_matcher()
+        if matcher is not self.answered_under:
+            self.answers.clear()
+            self.answered_under = matcher
+        added = self.answers.value(origin)
         if added is None:
             added = await self.ask_starlette(origin)
             self.answers.keep(origin, added)
@@ -82,14 +93,6 @@ class SimpleResponseHeaders:
             await send(message)
 
         await self.cors.app(scope, receive, send_with_cors_headers)
-
-    def kept_headers(self, origin: bytes | None) -> RawHeaders | None:
-        """The headers kept for this ``Origin``, if any; all are forgotten when the allowed origins change."""
-        matcher = self.current_matcher()
-        if matcher is not self.answered_under:
-            self.answers.clear()
-            self.answered_under = matcher
-        return self.answers.value(origin)
 
     async def ask_starlette(self, origin: bytes | None) -> RawHeaders:
         """Run Starlette's ``send`` once on an empty response and keep the headers it ends with."""
