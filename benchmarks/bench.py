@@ -207,9 +207,12 @@ def answer(server: Server, kind: str) -> tuple[int, str | None]:
 
 
 def full_answer(server: Server, kind: str) -> tuple[int, list[tuple[str, str]], bytes]:
-    """Status, headers (names lower-cased, in order; without the server's own Date and Server) and body."""
+    """Status, headers (names lower-cased, in order; without the server's own Date and Server) and body.
+
+    The request carries its own X-Request-ID, which the service keeps, so two answers can be equal.
+    """
     method, headers = KINDS[kind]
-    request = urllib.request.Request(server.url, method=method, headers=headers)
+    request = urllib.request.Request(server.url, method=method, headers={**headers, "X-Request-ID": "bench-check"})
     try:
         response = urllib.request.urlopen(request, timeout=5)
     except urllib.error.HTTPError as error:
