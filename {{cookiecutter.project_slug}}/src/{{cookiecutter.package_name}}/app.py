@@ -14,7 +14,7 @@ from .origin_registry import OriginRegistry
 {% endif -%}
 from .request_id import RequestIdMiddleware, add_request_id_to_access_log
 from .routes import router
-from .settings import Settings, load_cors_policy, load_settings
+from .settings import Settings, load_settings
 
 TITLE = {{ cookiecutter.project_name | python_string }}
 DESCRIPTION = {{ cookiecutter.package_name }}.__doc__ or ""
@@ -27,7 +27,7 @@ def create_app(settings: Settings | None = None) -> CORSFastAPI:
     when the configuration is refused.
     """
     settings = settings or load_settings()
-    policy = load_cors_policy(settings)
+    policy = settings.cors_policy
 {%- if cookiecutter.origin_registry == "database" %}
     registry = OriginRegistry.from_settings(settings, policy)
     app = CORSFastAPI(policy, registry.matcher, title=TITLE, description=DESCRIPTION, lifespan=registry.lifespan)

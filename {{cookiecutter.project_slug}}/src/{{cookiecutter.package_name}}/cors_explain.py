@@ -23,8 +23,9 @@ from starlette.types import ASGIApp, Message
 from .app import create_app
 from .cors_middleware import CORSFastAPI
 from .cors_middleware import logger as refusal_log
-from .cors_policy import Environment, OriginMatcher
+from .cors_policy import Environment
 from .cors_reasons import BrokenRule, CrossOriginRequest, OriginCheck, broken_rules, explanation
+from .origin_matcher import OriginMatcher
 from .settings import ConfigurationError, load_other_policies, load_settings
 
 ASGI_VERSION = {"version": "3.0"}

@@ -16,8 +16,9 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .cors_policy import CorsPolicy, CorsRule, Environment, OriginMatcher, RuleName, RuleSelector
+from .cors_policy import CorsPolicy, CorsRule, Environment, RuleName, RuleSelector
 from .cors_reasons import BrokenRule, CrossOriginRequest, broken_rules, explanation
+from .origin_matcher import OriginMatcher
 from .refusal_log import RefusalLog
 from .request_id import current_request_id
 

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 
 from starlette.middleware.cors import CORSMiddleware
 
-from .cors_policy import Environment, NormalisedOrigin, PolicyError, RuleName, is_pattern, normalise_origin
+from .cors_policy import Environment, RuleName
+from .origin_grammar import NormalisedOrigin, is_pattern, normalise_origin, origin_parts
+from .setting_values import PolicyError
 
 QUOTED_VALUE_LIMIT = 200
 """Longer request values are cut in an explanation, so a hostile client cannot flood it."""
@@ -198,16 +200,6 @@ def as_browser_sends(origin: str) -> NormalisedOrigin | None:
         return form
     cut = "removed the trailing slash" if rest == f"{authority}/" else "removed the path"
     return NormalisedOrigin(form.text, (*form.changes, cut))
-
-
-def origin_parts(origin: str) -> tuple[str, str, str]:
-    """Scheme, host and port of a canonical origin entry (port ``""`` when absent)."""
-    scheme, _, authority = origin.partition("://")
-    if authority.startswith("["):
-        host, _, tail = authority.partition("]")
-        return scheme, f"{host}]", tail[1:]
-    host, _, port = authority.partition(":")
-    return scheme, host, port
 
 
 def port_name(port: str) -> str:

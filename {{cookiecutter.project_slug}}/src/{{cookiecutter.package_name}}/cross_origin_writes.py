@@ -31,7 +31,9 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .cors_middleware import CORSFastAPI, CurrentMatcher, structured_line
-from .cors_policy import CorsPolicy, Environment, OriginMatcher, PathPrefixes
+from .cors_policy import CorsPolicy, Environment
+from .origin_matcher import OriginMatcher
+from .path_prefixes import PathPrefixes
 from .refusal_log import RefusalLog
 
 logger = logging.getLogger("{{ cookiecutter.package_name }}")

@@ -39,8 +39,11 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from starlette.concurrency import run_in_threadpool
 
 from . import schema
-from .cors_policy import CorsPolicy, OriginMatcher, PolicyError, check_origin_rules, normalise_origin
+from .cors_policy import CorsPolicy, check_origin_rules
+from .origin_grammar import normalise_origin
+from .origin_matcher import OriginMatcher
 from .origin_notifications import announce, listen
+from .setting_values import PolicyError
 from .settings import ConfigurationError, Settings
 
 logger = logging.getLogger(__name__)

@@ -20,7 +20,7 @@ from .origin_registry import (
     canonical_origins,
     check_new_origins,
 )
-from .settings import ConfigurationError, load_cors_policy, load_settings
+from .settings import ConfigurationError, load_settings
 
 
 def add_commands(commands: argparse._SubParsersAction[Any], program: str) -> None:
@@ -48,7 +48,7 @@ def migrate() -> list[str]:
 def run(action: str, entries: Sequence[str]) -> list[str]:
     """Carry out one action against the configured database; return the lines to print."""
     settings = load_settings()
-    policy = load_cors_policy(settings)
+    policy = settings.cors_policy
     store = OriginStore(settings.database_url)
     store.create_schema()
     if action == "add":
