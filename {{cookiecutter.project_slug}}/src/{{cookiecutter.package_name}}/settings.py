@@ -33,7 +33,6 @@ from typing import Annotated, Any, Final, Self
 
 {% if cookiecutter.origin_registry == "database" -%}
 from pydantic import (
-    BeforeValidator,
     PrivateAttr,
     SecretStr,
     ValidationError,
@@ -42,7 +41,7 @@ from pydantic import (
     model_validator,
 )
 {% else -%}
-from pydantic import BeforeValidator, PrivateAttr, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import PrivateAttr, ValidationError, ValidationInfo, field_validator, model_validator
 {% endif -%}
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -83,14 +82,6 @@ PARTNER_PROFILES: Final[Mapping[Environment, tuple[str, ...]]] = MappingProxyTyp
 StringList = Annotated[tuple[str, ...], NoDecode]
 """A list setting: the validators read comma-separated text or a JSON array, never pydantic's own JSON decoding."""
 
-
-def read_by(parse: Callable[[Any, str], Any]) -> BeforeValidator:
-    """A field's reader: ``parse(value, SETTING)``, the setting named as its environment variable."""
-
-    def read(value: Any, info: ValidationInfo) -> Any:
-        return parse(value, str(info.field_name).upper())
-
-    return BeforeValidator(read)
 {%- if cookiecutter.origin_registry == "database" %}
 
 
@@ -148,6 +139,34 @@ def check_admin_token(value: Any, setting: str) -> str | None:
 {%- endif %}
 
 
+def read_public_paths(value: Any, setting: str) -> tuple[str, ...]:
+    """Path prefixes every origin may read; ``/`` is refused."""
+    paths = normalise_path_prefixes(value, setting)
+    check_public_paths(paths, setting=setting)
+    return tuple(paths)
+
+
+def read_exempt_paths(value: Any, setting: str) -> tuple[str, ...]:
+    """Path prefixes other sites may post to; ``/`` is refused."""
+    paths = normalise_path_prefixes(value, setting)
+    check_exempt_paths(paths, setting=setting, switch_setting="CSRF_PROTECTION")
+    return tuple(paths)
+
+
+READERS: Final[Mapping[str, Callable[[Any, str], Any]]] = MappingProxyType(
+    {
+        "cors_max_age": parse_max_age,
+        "cors_public_paths": read_public_paths,
+        "csrf_exempt_paths": read_exempt_paths,
+{%- if cookiecutter.origin_registry == "database" %}
+        "cors_registry_refresh_seconds": parse_refresh_seconds,
+        "admin_token": check_admin_token,
+{%- endif %}
+    }
+)
+"""The other fields' readers (origins and tokens have their own): ``reader(value, SETTING)`` returns or refuses."""
+
+
 class Settings(BaseSettings):
     """The service's configuration; see ``.env.example`` for every variable."""
 
@@ -159,7 +178,7 @@ class Settings(BaseSettings):
     cors_allow_methods: StringList = {{ tuple_of(cookiecutter.allow_methods, "    ") }}
     cors_allow_headers: StringList = {{ tuple_of(cookiecutter.allow_headers, "    ") }}
     cors_expose_headers: StringList = {{ tuple_of(cookiecutter.expose_headers, "    ") }}
-    cors_max_age: Annotated[int, read_by(parse_max_age)] = {{ cookiecutter.max_age }}
+    cors_max_age: int = {{ cookiecutter.max_age }}
     cors_partner_origins: Annotated[tuple[str, ...] | None, NoDecode] = None
     cors_partner_methods: StringList = PARTNER_METHODS
     cors_partner_headers: StringList = ()
@@ -168,8 +187,8 @@ class Settings(BaseSettings):
     csrf_exempt_paths: StringList = ()
 {%- if cookiecutter.origin_registry == "database" %}
     database_url: str = "sqlite:///origins.db"
-    cors_registry_refresh_seconds: Annotated[float, read_by(parse_refresh_seconds)] = 5.0
-    admin_token: Annotated[SecretStr | None, read_by(check_admin_token)] = None
+    cors_registry_refresh_seconds: float = 5.0
+    admin_token: SecretStr | None = None
 {%- endif %}
     _cors_policy: CorsPolicy = PrivateAttr()
 
@@ -195,19 +214,11 @@ class Settings(BaseSettings):
         kind = "method" if name.endswith("_methods") else "header"
         return tuple(normalise_tokens(value, name.upper(), kind))
 
-    @field_validator("cors_public_paths", mode="before")
+    @field_validator(*READERS, mode="before")
     @classmethod
-    def _read_public_paths(cls, value: Any) -> Any:
-        paths = normalise_path_prefixes(value, "CORS_PUBLIC_PATHS")
-        check_public_paths(paths, setting="CORS_PUBLIC_PATHS")
-        return tuple(paths)
-
-    @field_validator("csrf_exempt_paths", mode="before")
-    @classmethod
-    def _read_exempt_paths(cls, value: Any) -> Any:
-        paths = normalise_path_prefixes(value, "CSRF_EXEMPT_PATHS")
-        check_exempt_paths(paths, setting="CSRF_EXEMPT_PATHS", switch_setting="CSRF_PROTECTION")
-        return tuple(paths)
+    def _read_by_its_reader(cls, value: Any, info: ValidationInfo) -> Any:
+        name = str(info.field_name)
+        return READERS[name](value, name.upper())
 
     @property
     def cors_policy(self) -> CorsPolicy:
