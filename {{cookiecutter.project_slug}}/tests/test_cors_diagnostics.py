@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 
 import pytest
 from fastapi.testclient import TestClient
 
-from {{ cookiecutter.package_name }}.cors_middleware import LOGGED_VALUE_LIMIT
+from {{ cookiecutter.package_name }}.refusal_log import LOGGED_VALUE_LIMIT
 
 from .cors_requests import ClientFactory, preflight
 
@@ -101,3 +102,39 @@ def test_a_hostile_origin_cannot_break_or_flood_the_line(client: TestClient, cap
     assert line.count('environment="') == 1
     assert 'origin="https://evil.test\\" environment=\\"production' in line
     assert len(line) < LOGGED_VALUE_LIMIT + 300
+
+
+DEVELOPMENT_FRONTEND = "http://localhost:5173"
+REFUSED_PART_NAMES = {"origin": "origin", "method": "method", "headers": "headers", "private": "private-network"}
+"""Each explanation line's first word, as Starlette names the part in its ``Disallowed CORS ...`` line."""
+
+
+@pytest.mark.parametrize(
+    ("methods", "headers"), [("GET,PUT", "X-Tenant,authorization"), ("*", "*")], ids=["listed", "any"]
+)
+def test_the_explanation_names_exactly_the_parts_starlette_refused(
+    client_for: ClientFactory, methods: str, headers: str
+) -> None:
+    """In development a refusal's body holds Starlette's verdict, then the rules the explanation says broke."""
+    client = client_for(
+        app_env="development",
+        cors_allow_origins=DEVELOPMENT_FRONTEND,
+        cors_allow_methods=methods,
+        cors_allow_headers=headers,
+    )
+    questions = itertools.product(
+        [DEVELOPMENT_FRONTEND, "http://localhost:5174"],
+        ["GET", "PUT", "get", "QUERY", "TRACE"],
+        [None, "x-tenant", "Content-Type", "Authorization, X-Other"],
+        [{}, {"Access-Control-Request-Private-Network": "true"}],
+    )
+    disagreements = []
+    for origin, method, requested, private_network in questions:
+        response = preflight(client, origin, method, requested, extra=private_network)
+        verdict, *explanation = response.text.splitlines()
+        starlettes = set(verdict.removeprefix("Disallowed CORS ").split(", ")) if response.status_code == 400 else set()
+        explained = {REFUSED_PART_NAMES[line.split()[1]] for line in explanation if line.startswith("refused: ")}
+        if explained != starlettes:
+            disagreements.append((origin, method, requested, private_network, starlettes, explained))
+
+    assert disagreements == []

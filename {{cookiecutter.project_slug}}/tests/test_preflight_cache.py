@@ -12,12 +12,9 @@ from fastapi.testclient import TestClient
 from starlette.middleware.cors import CORSMiddleware
 
 from {{ cookiecutter.package_name }}.app import create_app
-from {{ cookiecutter.package_name }}.cors_middleware import (
-    PREFLIGHT_CACHE_ENTRIES,
-    PREFLIGHT_CACHE_KEY_BYTES,
-    CORSFastAPI,
-    PolicyCORSMiddleware,
-)
+from {{ cookiecutter.package_name }}.bounded_cache import MAX_ENTRIES, MAX_KEY_BYTES
+from {{ cookiecutter.package_name }}.cors_fastapi import CORSFastAPI
+from {{ cookiecutter.package_name }}.cors_middleware import PolicyCORSMiddleware
 from {{ cookiecutter.package_name }}.routes import router
 from {{ cookiecutter.package_name }}.settings import Settings
 
@@ -118,11 +115,11 @@ def test_a_repeated_preflight_is_answered_from_the_cache() -> None:
     question = {"Origin": ALLOWED, "Access-Control-Request-Method": "GET"}
 
     answer(client, question)
-    kept = dict(middleware.preflight_answers)
+    kept = dict(middleware.preflight_cache.answers)
     answer(client, question)
 
     assert len(kept) == 1
-    assert middleware.preflight_answers == kept
+    assert middleware.preflight_cache.answers == kept
 
 
 @pytest.mark.parametrize("question", ["origin-refused", "method-refused", "header-refused"])
@@ -135,7 +132,7 @@ def test_every_refused_preflight_is_logged_even_when_its_answer_is_kept(
     for _ in range(3):
         assert answer(client, QUESTIONS[question])[0] == 400
 
-    assert len(middleware.preflight_answers) == 1
+    assert len(middleware.preflight_cache.answers) == 1
     refusals = [r for r in caplog.records if r.getMessage().startswith("CORS preflight refused")]
     assert len(refusals) == 3
     assert len({r.getMessage().rpartition(" request_id=")[0] for r in refusals}) == 1, "the same line, but its ID"
@@ -145,22 +142,22 @@ def test_endless_distinct_origins_use_bounded_memory() -> None:
     client = configured_client()
     middleware = cors_middleware(client)
 
-    for number in range(PREFLIGHT_CACHE_ENTRIES + 50):
+    for number in range(MAX_ENTRIES + 50):
         assert preflight(client, f"https://{number}.example.net").status_code == 400
 
-    assert len(middleware.preflight_answers) == PREFLIGHT_CACHE_ENTRIES
+    assert len(middleware.preflight_cache.answers) == MAX_ENTRIES
     assert answer(client, {"Origin": ALLOWED, "Access-Control-Request-Method": "GET"})[0] == 200
 
 
 def test_a_huge_question_is_answered_but_not_kept() -> None:
     client = configured_client()
     middleware = cors_middleware(client)
-    headers = ", ".join(f"x-h{n}" for n in range(PREFLIGHT_CACHE_KEY_BYTES // 4))
+    headers = ", ".join(f"x-h{n}" for n in range(MAX_KEY_BYTES // 4))
 
     response = preflight(client, ALLOWED, headers=headers)
 
     assert response.status_code == 400
-    assert middleware.preflight_answers == {}
+    assert middleware.preflight_cache.answers == {}
 
 
 def test_a_preflight_never_reaches_the_routes() -> None:

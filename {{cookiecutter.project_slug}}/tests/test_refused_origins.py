@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from starlette.middleware.cors import CORSMiddleware
 
 from {{ cookiecutter.package_name }}.app import create_app
-from {{ cookiecutter.package_name }}.cors_middleware import CORSFastAPI
+from {{ cookiecutter.package_name }}.cors_fastapi import CORSFastAPI
 from {{ cookiecutter.package_name }}.refusal_log import DEFAULT_BURST
 from {{ cookiecutter.package_name }}.routes import router
 from {{ cookiecutter.package_name }}.settings import Settings
@@ -113,7 +113,7 @@ def test_a_flood_of_refused_preflights_writes_a_few_lines_then_one_count(caplog:
     client = configured_client()
     app = client.app
     assert isinstance(app, CORSFastAPI)
-    clock = app.cors.refusal_log.clock = Clock()
+    clock = app.cors.refusals.log.clock = Clock()
     flood = 200
 
     with caplog.at_level(logging.WARNING):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from fastapi import Request
+from fastapi.responses import JSONResponse
+
 import {{ cookiecutter.package_name }}
 
 {% if cookiecutter.origin_registry == "database" -%}
 from .admin import mount_admin
 {% endif -%}
-from .cors_middleware import CORSFastAPI
+from .cors_fastapi import CORSFastAPI
 from .cross_origin_writes import protect_writes
 {% if cookiecutter.origin_registry == "database" -%}
 from .origin_registry import OriginRegistry
@@ -39,7 +42,13 @@ def create_app(settings: Settings | None = None) -> CORSFastAPI:
     app = CORSFastAPI(policy, lambda: matcher, title=TITLE, description=DESCRIPTION)
     app.include_router(router)
 {%- endif %}
+    app.add_exception_handler(Exception, internal_error)
     protect_writes(app, policy, enabled=settings.csrf_protection, exempt_paths=settings.csrf_exempt_paths)
     app.add_front_middleware(RequestIdMiddleware)
     add_request_id_to_access_log()
     return app
+
+
+async def internal_error(request: Request, exc: Exception) -> JSONResponse:
+    """A crash's answer, in the API's JSON form; the exception still reaches the server's log."""
+    return JSONResponse({"detail": "Internal Server Error"}, status_code=500)

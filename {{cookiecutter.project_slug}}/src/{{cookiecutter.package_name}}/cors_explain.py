@@ -21,11 +21,11 @@ from typing import Any
 from starlette.types import ASGIApp, Message
 
 from .app import create_app
-from .cors_middleware import CORSFastAPI
-from .cors_middleware import logger as refusal_log
+from .cors_fastapi import CORSFastAPI
 from .cors_policy import Environment
 from .cors_reasons import BrokenRule, CrossOriginRequest, OriginCheck, broken_rules, explanation
 from .origin_matcher import OriginMatcher
+from .refused_preflights import logger as refusal_log
 from .settings import ConfigurationError, load_other_policies, load_settings
 
 ASGI_VERSION = {"version": "3.0"}
@@ -138,8 +138,8 @@ async def ask(
     allowed = answer_allows(response, request) and (not request.needs_preflight or preflight_allows(preflight, request))
     if allowed:
         entry = allowing_entry(matcher, request)
-        return Explanation(request, environment, path, preflight, response, True, str(cors.rule), entry)
-    refused = broken_rules(cors, environment, request, matcher.entries, elsewhere, cors.rule)
+        return Explanation(request, environment, path, preflight, response, True, str(cors.rule.name), entry)
+    refused = broken_rules(cors.rule, matcher, environment, request, elsewhere)
     return Explanation(request, environment, path, preflight, response, False, refused=refused)
 
 

@@ -14,10 +14,11 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.cors import ALL_METHODS, SAFELISTED_HEADERS
 
-from .cors_policy import Environment, RuleName
+from .cors_policy import CorsRule, Environment, RuleName
 from .origin_grammar import NormalisedOrigin, is_pattern, normalise_origin, origin_parts
+from .origin_matcher import OriginMatcher
 from .setting_values import PolicyError
 
 QUOTED_VALUE_LIMIT = 200
@@ -69,58 +70,71 @@ UNEXPLAINED = BrokenRule("refused by Starlette's CORS checks", "compare the answ
 
 
 def broken_rules(
-    cors: CORSMiddleware,
+    rule: CorsRule,
+    matcher: OriginMatcher,
     environment: Environment,
     request: CrossOriginRequest,
-    entries: Sequence[str] = (),
     elsewhere: Mapping[Environment, OriginCheck] | None = None,
-    rule: RuleName = RuleName.FRONTEND,
 ) -> list[BrokenRule]:
-    """Each rule of the middleware's configuration that ``request`` breaks (for a request Starlette refused).
+    """Each part of ``rule`` that ``request`` breaks (for a request Starlette refused under that rule).
 
-    ``entries`` are the allowed origin entries and ``elsewhere`` says which
-    origins other environments allow; both only add notes on near misses.
+    ``matcher`` is the rule's matcher in force (with the registry's origins,
+    where there is one); ``elsewhere`` says which origins other environments
+    allow, and only adds notes on near misses. The checks are Starlette's, read
+    from the configuration it was given: see :func:`allows_method` and
+    :func:`allows_header`.
     """
     rules = []
-    methods, headers = RULE_SETTINGS[rule]
-    fix = "add {} to {}" if rule is not RuleName.PUBLIC else "a public path only serves reads: {} is not in {}"
-    whose = "" if rule is RuleName.FRONTEND else f" ({rule} rule)"
-    if not cors.is_allowed_origin(request.origin):
-        rules.append(origin_rule(request.origin, environment, cors.is_allowed_origin, entries, elsewhere or {}))
-    if request.method not in cors.allow_methods:
+    methods, headers = RULE_SETTINGS[rule.name]
+    fix = "add {} to {}" if rule.name is not RuleName.PUBLIC else "a public path only serves reads: {} is not in {}"
+    whose = "" if rule.name is RuleName.FRONTEND else f" ({rule.name} rule)"
+    if not matcher(request.origin):
+        rules.append(origin_rule(request.origin, environment, matcher, matcher.entries, elsewhere or {}))
+    if not allows_method(rule, request.method):
         method = cut(request.method)
         rules.append(BrokenRule(f"method {method} not in {methods}{whose}", fix.format(method, methods)))
-    refused = [header for header in request.headers if header.lower() not in cors.allow_headers]
-    if refused and not cors.allow_all_headers:
+    refused = [header for header in request.headers if not allows_header(rule, header)]
+    if refused:
         rules.append(
             BrokenRule(
                 f"headers {cut(', '.join(h.lower() for h in refused))} not in {headers}{whose}",
                 fix.format(cut(", ".join(refused)), headers),
             )
         )
-    if request.private_network and not cors.allow_private_network:
+    if request.private_network:  # the service never allows it (Starlette's default)
         rules.append(
             BrokenRule(
                 "private network access is not allowed",
                 "this service does not answer private network preflights: call it from a page on the same network",
             )
         )
-    if request.credentials and not cors.allow_credentials and rule is RuleName.FRONTEND:
+    if request.credentials and not rule.allow_credentials and rule.name is RuleName.FRONTEND:
         rules.append(
             BrokenRule(
                 "credentials requested, but CORS_ALLOW_CREDENTIALS is false",
                 "send the request without credentials, or set CORS_ALLOW_CREDENTIALS=true (never together with '*')",
             )
         )
-    elif request.credentials and not cors.allow_credentials:
+    elif request.credentials and not rule.allow_credentials:
         rules.append(
             BrokenRule(
-                f"credentials requested, but the {rule} rule never allows them",
+                f"credentials requested, but the {rule.name} rule never allows them",
                 "send the request without credentials (fetch's credentials: 'omit');"
                 " an origin that needs them is a frontend origin: move it to CORS_ALLOW_ORIGINS",
             )
         )
     return rules or [UNEXPLAINED]
+
+
+def allows_method(rule: CorsRule, method: str) -> bool:
+    """Starlette's method check: the method is listed (case matters), or ``*`` stands for its standard methods."""
+    return method in (ALL_METHODS if "*" in rule.allow_methods else rule.allow_methods)
+
+
+def allows_header(rule: CorsRule, header: str) -> bool:
+    """Starlette's header check: ``*`` allows any; else the header, in any case, is listed or safelisted."""
+    allowed = {name.lower() for name in (*SAFELISTED_HEADERS, *rule.allow_headers)}
+    return "*" in rule.allow_headers or header.lower() in allowed
 
 
 def origin_rule(

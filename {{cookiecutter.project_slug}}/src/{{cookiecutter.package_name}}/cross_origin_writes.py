@@ -30,11 +30,12 @@ from typing import NamedTuple, Protocol
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .cors_middleware import CORSFastAPI, CurrentMatcher, structured_line
+from .cors_fastapi import CORSFastAPI
+from .cors_middleware import CurrentMatcher
 from .cors_policy import CorsPolicy, Environment
 from .origin_matcher import OriginMatcher
 from .path_prefixes import PathPrefixes
-from .refusal_log import RefusalLog
+from .refusal_log import RefusalLog, structured_line
 
 logger = logging.getLogger("{{ cookiecutter.package_name }}")
 

@@ -4,10 +4,12 @@ A client decides how many refusals it provokes, so each refusal cannot cost a
 log line. :class:`RefusalLog` writes at most ``per_second`` lines a second on
 average (a token bucket that holds ``burst`` lines), counts the lines it drops,
 and when it writes again it first writes one line saying how many it dropped.
+Callers write each refusal as :func:`structured_line`: one short line of ``key="value"`` pairs.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -15,6 +17,19 @@ from collections.abc import Callable, Mapping
 
 DEFAULT_PER_SECOND = 5.0
 DEFAULT_BURST = 5
+
+LOGGED_VALUE_LIMIT = 200
+"""Longer request values are cut in the log, so a hostile client cannot flood it."""
+
+
+def structured_line(event: str, fields: Mapping[str, str]) -> str:
+    """``key="value"`` pairs; values are JSON-quoted and cut, so the line stays one short line."""
+    pairs = (f"{key}={json.dumps(_cut(value))}" for key, value in fields.items())
+    return f"{event}: " + " ".join(pairs)
+
+
+def _cut(value: str) -> str:
+    return value if len(value) <= LOGGED_VALUE_LIMIT else value[:LOGGED_VALUE_LIMIT] + "...(cut)"
 
 
 class RefusalLog:

@@ -1,0 +1,86 @@
+"""The preflight answer cache: Starlette's answer to each preflight question, kept for the origins allowed now.
+
+A preflight's answer depends only on its question (the origin, the method
+and the headers it asks for, and whether it asks for private network access),
+so an answer once built is sent again to the same question. The answers are
+kept for one :class:`~.cors_policy.OriginMatcher`: when the matcher in force
+changes (the allowed origins changed), they are all forgotten.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from starlette.types import Send
+
+from .bounded_cache import BoundedCache
+from .origin_matcher import OriginMatcher
+
+RawHeaders = list[tuple[bytes, bytes]]
+
+
+class PreflightQuestion(NamedTuple):
+    """What a preflight's answer depends on: its ``Origin`` and ``Access-Control-Request-*`` headers, raw."""
+
+    origin: bytes
+    method: bytes
+    headers: bytes | None
+    private_network: bytes | None
+
+    @classmethod
+    def of(cls, raw_headers: RawHeaders) -> PreflightQuestion | None:
+        """The question a request asks, or None if it is not a preflight (no ``Origin`` or no requested method).
+
+        Like Starlette's ``Headers``, the first of repeated headers counts.
+        """
+        origin = method = headers = private_network = None
+        for name, value in raw_headers:
+            if name == b"origin":
+                origin = origin if origin is not None else value
+            elif name == b"access-control-request-method":
+                method = method if method is not None else value
+            elif name == b"access-control-request-headers":
+                headers = headers if headers is not None else value
+            elif name == b"access-control-request-private-network":
+                private_network = private_network if private_network is not None else value
+        if origin is None or method is None:
+            return None
+        return cls(origin, method, headers, private_network)
+
+    def size(self) -> int:
+        """The question's length in bytes: a long one is answered but not kept."""
+        return sum(len(part or b"") for part in self)
+
+
+@dataclass(frozen=True, slots=True)
+class PreflightAnswer:
+    """Starlette's answer to one preflight, kept as what the ASGI messages that send it carry."""
+
+    status: int
+    headers: RawHeaders
+    body: bytes
+    refused: bool
+
+    async def send(self, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status, "headers": list(self.headers)})
+        await send({"type": "http.response.body", "body": self.body})
+
+
+class PreflightCache:
+    """Answers by question, bounded (:mod:`.bounded_cache`), for the matcher they were given under."""
+
+    def __init__(self, matcher: OriginMatcher) -> None:
+        self.answers: BoundedCache[PreflightQuestion, PreflightAnswer] = BoundedCache(PreflightQuestion.size)
+        self.answered_under = matcher
+        """The matcher in force when the kept answers were given."""
+
+    def answer(self, question: PreflightQuestion, matcher: OriginMatcher) -> PreflightAnswer | None:
+        """The kept answer to ``question`` under ``matcher``, the matcher in force now; None if none is kept."""
+        if matcher is not self.answered_under:
+            self.answers.clear()
+            self.answered_under = matcher
+        return self.answers.value(question)
+
+    def keep(self, question: PreflightQuestion, answer: PreflightAnswer) -> None:
+        self.answers.keep(question, answer)
