@@ -2,10 +2,11 @@
 
 Names and free text are checked here: they become paths and land in every
 file format. The CORS answers are checked by ``post_gen_project``'s
-``normalised_answers`` on the template's own policy modules, which
-``post_gen_project.load_policy`` (the one loader of both hooks) loads from the
-template found through cookiecutter's ``_repo_dir``. So a refused answer leaves no directory,
-and under ``--overwrite-if-exists`` changes nothing in an existing project.
+``normalised_answers`` on the template's own policy modules, loaded by
+``post_gen_project.load_policy`` (the one loader of both hooks) from the
+template found through cookiecutter's ``_repo_dir``. So a refused answer
+leaves no directory, and under ``--overwrite-if-exists`` changes nothing in an
+existing project.
 (cruft calls cookiecutter's ``generate_files`` without ``_repo_dir``; there the
 CORS answers are checked after rendering, in the fresh directory cruft renders into.)
 """
