@@ -67,6 +67,7 @@ OPTIONAL_PATHS: dict[tuple[str, str], list[str]] = {
     ("ci", "gitlab"): [".gitlab-ci.yml", ".gitlab", "renovate.json"],
     ("origin_registry", "database"): [
         "src/{package_name}/origin_registry.py",
+        "src/{package_name}/origin_store.py",
         "src/{package_name}/admin.py",
         "src/{package_name}/registry_cli.py",
         "src/{package_name}/schema.py",

@@ -14,6 +14,7 @@ from .cors_fastapi import CORSFastAPI
 from .cross_origin_writes import protect_writes
 {% if cookiecutter.origin_registry == "database" -%}
 from .origin_registry import OriginRegistry
+from .origin_store import OriginStore
 {% endif -%}
 from .request_id import RequestIdMiddleware, add_request_id_to_access_log
 from .routes import router
@@ -32,7 +33,8 @@ def create_app(settings: Settings | None = None) -> CORSFastAPI:
     settings = settings or load_settings()
     policy = settings.cors_policy
 {%- if cookiecutter.origin_registry == "database" %}
-    registry = OriginRegistry.from_settings(settings, policy)
+    store = OriginStore(settings.database_url)
+    registry = OriginRegistry.open(store, policy, settings.cors_registry_refresh_seconds)
     app = CORSFastAPI(policy, registry.matcher, title=TITLE, description=DESCRIPTION, lifespan=registry.lifespan)
     app.state.origin_registry = registry
     app.include_router(router)

@@ -1,4 +1,4 @@
-"""The service's CORS middleware: Starlette's protocol, asked by each rule's :class:`OriginMatcher`.
+"""The CORS middleware: Starlette's protocol for each rule, with origins judged by the policy's matcher.
 
 One :class:`PolicyCORSMiddleware` per rule (frontend, partner, public) runs
 Starlette's CORS protocol with that rule's configuration; :class:`CorsRules`
@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .bounded_cache import BoundedCache
 from .cors_policy import CorsPolicy, CorsRule, Environment, RuleName, RuleSelector
 from .origin_matcher import OriginMatcher
-from .preflight_cache import PreflightAnswer, PreflightCache, PreflightQuestion, RawHeaders
+from .preflight_cache import PreflightAnswer, PreflightCache, PreflightQuestion, RawHeaders, preflight_question
 from .refused_preflights import PreflightRefusals
 
 CurrentMatcher = Callable[[], OriginMatcher]
@@ -77,7 +77,7 @@ class PolicyCORSMiddleware(CORSMiddleware):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "OPTIONS":
-            question = PreflightQuestion.of(scope["headers"])
+            question = preflight_question(scope["headers"])
             if question is not None:
                 await self.preflight_answer(question, scope).send(send)
                 return
