@@ -159,7 +159,7 @@ def prepare(work: Path) -> list[Server]:
 
 def registry_server(work: Path, count: int, entries: list[str], base: dict[str, str]) -> Server:
     """The registry service with ``count`` stored origins and one static origin."""
-    from bench_registry.origin_registry import OriginStore
+    from bench_registry.origin_store import OriginStore
 
     directory = work / f"registry-{count}"
     directory.mkdir()

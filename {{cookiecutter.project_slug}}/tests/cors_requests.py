@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import httpx2
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp
+
+from {{ cookiecutter.package_name }}.routes import router
 
 ClientFactory = Callable[..., TestClient]
 """The ``client_for`` fixture: ``client_for(**settings)`` is a client of the service built with those settings."""
@@ -15,6 +20,14 @@ ClientFactory = Callable[..., TestClient]
 def client_of(app: ASGIApp) -> TestClient:
     """A test client of ``app`` that answers an unhandled error with the 500 a browser gets, instead of raising it."""
     return TestClient(app, raise_server_exceptions=False)
+
+
+def stock_starlette_client(**configuration: Any) -> TestClient:
+    """A client of the service's routes behind stock Starlette's ``CORSMiddleware``, configured so: the reference."""
+    app = FastAPI()
+    app.include_router(router)
+    app.add_middleware(CORSMiddleware, **configuration)
+    return client_of(app)
 
 
 def preflight(

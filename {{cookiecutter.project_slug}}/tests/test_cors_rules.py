@@ -9,8 +9,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from {{ cookiecutter.package_name }}.app import create_app
+from {{ cookiecutter.package_name }}.bounded_cache import MAX_ENTRIES
 from {{ cookiecutter.package_name }}.cors_policy import Environment
-from {{ cookiecutter.package_name }}.settings import ConfigurationError, Settings, load_cors_policy
+from {{ cookiecutter.package_name }}.settings import ConfigurationError, Settings, load_settings
 {%- if cookiecutter.partner_origins and cookiecutter.public_paths %}
 
 from .answers import PARTNER_ORIGINS, PUBLIC_PATHS, concrete_origins
@@ -158,6 +159,19 @@ def test_without_partners_or_public_paths_cors_is_the_frontend_rule_alone() -> N
     assert app.cors_for("/public/catalogue", PARTNER) is app.cors
 
 
+def test_endless_distinct_origins_use_bounded_memory_and_keep_their_rules() -> None:
+    app = create_app(Settings(**RULES))
+    rules = app.cors_rules
+
+    strangers = [rules.origin_rule(f"https://{number}.example.net".encode()) for number in range(MAX_ENTRIES + 50)]
+
+    assert set(strangers) == {app.cors}, "an unlisted origin gets the frontend rule, which refuses it"
+    assert len(rules.rule_of_origin) == MAX_ENTRIES
+    client = client_of(app)
+    assert client.get("/health", headers={"Origin": PARTNER}).headers["access-control-allow-origin"] == PARTNER
+    assert client.get("/health", headers={"Origin": FRONTEND}).headers["access-control-allow-credentials"] == "true"
+
+
 @pytest.mark.parametrize(
     ("settings", "message"),
     [
@@ -176,7 +190,7 @@ def test_ambiguous_or_unsafe_rules_are_refused(
         monkeypatch.setenv(name.upper(), str(value))
 
     with pytest.raises(ConfigurationError, match=r"^[A-Z_]+: ") as refused:
-        load_cors_policy()
+        load_settings()
 
     assert message in str(refused.value)
 {%- if cookiecutter.partner_origins %}

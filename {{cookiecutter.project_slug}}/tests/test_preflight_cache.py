@@ -7,18 +7,16 @@ for an origin it does not allow.
 from __future__ import annotations
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from starlette.middleware.cors import CORSMiddleware
 
 from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.bounded_cache import MAX_ENTRIES, MAX_KEY_BYTES
 from {{ cookiecutter.package_name }}.cors_fastapi import CORSFastAPI
 from {{ cookiecutter.package_name }}.cors_middleware import PolicyCORSMiddleware
-from {{ cookiecutter.package_name }}.routes import router
+from {{ cookiecutter.package_name }}.origin_matcher import OriginMatcher
 from {{ cookiecutter.package_name }}.settings import Settings
 
-from .cors_requests import client_of, preflight
+from .cors_requests import client_of, preflight, stock_starlette_client
 
 ALLOWED = "https://app.example.com"
 CONFIGURATION = {
@@ -66,13 +64,6 @@ def configured_client() -> TestClient:
     return client_of(create_app(settings))
 
 
-def stock_starlette() -> TestClient:
-    app = FastAPI()
-    app.include_router(router)
-    app.add_middleware(CORSMiddleware, allow_origins=[ALLOWED], **CONFIGURATION)  # type: ignore[arg-type]
-    return client_of(app)
-
-
 def cors_middleware(client: TestClient) -> PolicyCORSMiddleware:
     """The service's CORS middleware instance."""
     app = client.app
@@ -92,7 +83,7 @@ def answer(client: TestClient, headers: dict[str, str]) -> Answer:
 
 def starlettes_answer(headers: dict[str, str]) -> Answer:
     """Stock Starlette's answer; when it allows no origin, without its Access-Control-* headers."""
-    status, items, body = answer(stock_starlette(), headers)
+    status, items, body = answer(stock_starlette_client(allow_origins=[ALLOWED], **CONFIGURATION), headers)
     if "access-control-allow-origin" not in dict(items):
         items = [(name, value) for name, value in items if not name.startswith("access-control-")]
     return status, items, body
@@ -147,6 +138,23 @@ def test_endless_distinct_origins_use_bounded_memory() -> None:
 
     assert len(middleware.preflight_cache.answers) == MAX_ENTRIES
     assert answer(client, {"Origin": ALLOWED, "Access-Control-Request-Method": "GET"})[0] == 200
+
+
+def test_a_change_of_the_allowed_origins_empties_the_cache() -> None:
+    client = configured_client()
+    middleware = cors_middleware(client)
+    later = "https://later.example.com"
+    matchers = [middleware.current_matcher()]
+    middleware.current_matcher = lambda: matchers[-1]
+
+    refused = preflight(client, later)
+    matchers.append(OriginMatcher([ALLOWED, later]))
+    allowed = preflight(client, later)
+
+    assert (refused.status_code, allowed.status_code) == (400, 200)
+    assert allowed.headers["access-control-allow-origin"] == later
+    assert preflight(client, later).headers["access-control-allow-origin"] == later
+    assert len(middleware.preflight_cache.answers) == 1, "the refusal, given under the old origins, is gone"
 
 
 def test_a_huge_question_is_answered_but_not_kept() -> None:

@@ -5,17 +5,14 @@ from __future__ import annotations
 import logging
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from starlette.middleware.cors import CORSMiddleware
 
 from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.cors_fastapi import CORSFastAPI
 from {{ cookiecutter.package_name }}.refusal_log import DEFAULT_BURST
-from {{ cookiecutter.package_name }}.routes import router
 from {{ cookiecutter.package_name }}.settings import Settings
 
-from .cors_requests import client_of, cors_headers, preflight, varies_on_origin
+from .cors_requests import client_of, cors_headers, preflight, stock_starlette_client, varies_on_origin
 
 ALLOWED = "https://app.example.com"
 REFUSED = "https://evil.example.net"
@@ -47,16 +44,9 @@ def configured_client() -> TestClient:
     return client_of(app)
 
 
-def stock_starlette() -> TestClient:
-    app = FastAPI()
-    app.include_router(router)
-    app.add_middleware(CORSMiddleware, allow_origins=[ALLOWED], **CONFIGURATION)  # type: ignore[arg-type]
-    return client_of(app)
-
-
 def test_stock_starlette_tells_a_refused_origin_the_configuration() -> None:
     """Why the service strips: without it, these headers reach every origin."""
-    client = stock_starlette()
+    client = stock_starlette_client(allow_origins=[ALLOWED], **CONFIGURATION)
 
     assert "access-control-allow-methods" in cors_headers(preflight(client, REFUSED, "POST").headers)
     simple = client.get("/health", headers={"Origin": REFUSED}).headers

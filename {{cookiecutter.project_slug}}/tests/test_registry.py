@@ -25,15 +25,9 @@ from sqlalchemy import String, column, event, table, text, update
 from sqlalchemy.engine import make_url
 
 from {{ cookiecutter.package_name }}.app import create_app
-from {{ cookiecutter.package_name }}.origin_registry import (
-    Base,
-    OriginRegistry,
-    OriginStore,
-    RefusedOriginsError,
-    StoredOrigin,
-    canonical_origins,
-    masked_url,
-)
+from {{ cookiecutter.package_name }}.cli import main
+from {{ cookiecutter.package_name }}.origin_registry import OriginRegistry, RefusedOriginsError, check_origins
+from {{ cookiecutter.package_name }}.origin_store import Base, OriginStore, StoredOrigin, masked_url
 from {{ cookiecutter.package_name }}.schema import MIGRATE_COMMAND, VERSION_TABLE, SchemaError
 from {{ cookiecutter.package_name }}.settings import ConfigurationError, Settings
 
@@ -222,16 +216,24 @@ def test_the_policy_rules_apply_to_the_registry(
         assert client.get("/admin/origins", headers=AUTH).json() == {"origins": []}
 
 
+@pytest.mark.parametrize(
+    ("row", "origin", "reason"),
+    [
+        pytest.param("http://tenant.example.com", "http://tenant.example.com", "plain http", id="http-in-production"),
+        pytest.param("https://Tenant.example.com", "https://tenant.example.com", "not in canonical form", id="cased"),
+    ],
+)
 def test_a_stored_origin_this_environment_refuses_is_ignored_and_logged(
-    service: Service, other_writer: OriginStore, caplog: pytest.LogCaptureFixture
+    service: Service, other_writer: OriginStore, caplog: pytest.LogCaptureFixture, row: str, origin: str, reason: str
 ) -> None:
-    other_writer.add(["http://tenant.example.com", NEW])
+    """Rows written around the registry (by SQL, or by an environment with other rules) are checked when read."""
+    other_writer.add([row, NEW])
 
     with caplog.at_level(logging.WARNING), service(app_env="production") as client:
-        assert not allows(client, "http://tenant.example.com")
+        assert not allows(client, origin)
         assert allows(client, NEW)
-    assert "http://tenant.example.com" in caplog.text
-    assert "plain http" in caplog.text
+    assert f"ignoring stored origin {row!r}: " in caplog.text
+    assert reason in caplog.text
 
 
 def test_the_admin_endpoints_need_the_token(service: Service) -> None:
@@ -316,7 +318,7 @@ def test_replicas_creating_the_schema_together_all_succeed(postgresql_url: str) 
         drop_registry(postgresql_url)
 
         assert create_schema_together(postgresql_url, replicas=8) == []
-        assert OriginStore(postgresql_url).origins() == []
+        assert OriginStore(postgresql_url).stored_origins() == []
 
 
 def test_a_write_reaches_another_replica_within_a_second_on_postgresql(postgresql_url: str) -> None:
@@ -326,6 +328,19 @@ def test_a_write_reaches_another_replica_within_a_second_on_postgresql(postgresq
 
         second.delete("/admin/origins", params={"origin": NEW}, headers=AUTH)
         assert wait_until(lambda: not allows(first, NEW), seconds=1) < 1
+
+
+def test_a_command_line_write_reaches_a_running_service_within_a_second_on_postgresql(
+    postgresql_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", postgresql_url)
+    with running_service(postgresql_url) as service:
+        assert main(["origins", "add", NEW]) == 0
+        assert wait_until(lambda: allows(service, NEW), seconds=1) < 1
+
+        assert main(["origins", "remove", NEW]) == 0
+        assert wait_until(lambda: not allows(service, NEW), seconds=1) < 1
+    assert capsys.readouterr().out == f"added: {NEW}\nremoved: {NEW}\n"
 
 
 def test_a_schema_from_before_migrations_is_refused_at_start_up_naming_migrate(database_url: str) -> None:
@@ -376,12 +391,12 @@ def test_every_entry_the_grammar_accepts_fits_the_column() -> None:
     too_long = [f"https://e.{longest_host}", "http://[fe80::1%" + "a" * 400 + "]:8000"]
     column = StoredOrigin.__table__.c.origin.type
 
-    accepted = canonical_origins(longest)
+    accepted = check_origins(longest, None)
     assert isinstance(column, String)
     assert column.length is not None
     assert max(len(origin) for origin in accepted) <= column.length
     with pytest.raises(RefusedOriginsError) as refused:
-        canonical_origins(too_long)
+        check_origins(too_long, None)
     assert sorted(refused.value.reasons) == [0, 1]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import subprocess
@@ -72,6 +73,22 @@ def test_the_environment_rules_apply(monkeypatch: pytest.MonkeyPatch, origins: R
     assert origins("list")[1] == ""
 
 
+def test_a_stored_origin_the_environment_refuses_is_listed_and_named_as_ignored(
+    monkeypatch: pytest.MonkeyPatch, origins: Run, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The command opens the registry as the service does, so it reports the same ignored rows."""
+    origins("add", "http://tenant.example.com")
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.setenv("CORS_ALLOW_ORIGINS", "https://app.example.com")
+
+    with caplog.at_level(logging.WARNING):
+        status, output, _ = origins("list")
+
+    assert (status, output) == (0, "http://tenant.example.com\n")
+    assert "ignoring stored origin 'http://tenant.example.com': " in caplog.text
+    assert "plain http, which is refused in production" in caplog.text
+
+
 def test_migrate_brings_the_schema_to_this_version_once(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["migrate"]) == 0
     first = capsys.readouterr().out
@@ -85,24 +102,12 @@ def test_migrate_brings_the_schema_to_this_version_once(capsys: pytest.CaptureFi
 def test_runs_as_a_module(database: str, tmp_path: Path) -> None:
     environment = {**os.environ, "DATABASE_URL": database, "PYTHONPATH": str(PROJECT / "src")}
 
-    added = subprocess.run(
-        [sys.executable, "-m", "{{ cookiecutter.package_name }}", "origins", "add", "https://a.example.com"],
-        env=environment,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    listed = subprocess.run(
-        [sys.executable, "-m", "{{ cookiecutter.package_name }}", "origins", "list"],
-        env=environment,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    def as_a_module(*arguments: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "{{ cookiecutter.package_name }}", "origins", *arguments]
+        return subprocess.run(command, env=environment, cwd=tmp_path, capture_output=True, text=True, timeout=60)  # noqa: S603 (this test's own arguments)
+
+    added = as_a_module("add", "https://a.example.com")
+    listed = as_a_module("list")
 
     assert added.returncode == 0, added.stderr
     assert listed.stdout == "https://a.example.com\n"

@@ -17,7 +17,8 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field, SecretStr
 
-from .origin_registry import OriginRegistry, RefusedOriginsError, RegistryUnavailableError
+from .origin_registry import OriginRegistry, RefusedOriginsError
+from .origin_store import RegistryUnavailableError
 
 bearer = HTTPBearer(auto_error=False, description="The service's ADMIN_TOKEN")
 
@@ -70,13 +71,13 @@ def admin_router(registry: OriginRegistry, token: SecretStr) -> APIRouter:
     @router.get("")
     def list_origins() -> OriginList:
         """Every stored origin, including any that this environment ignores."""
-        return OriginList(origins=registry.store.origins())
+        return OriginList(origins=registry.stored_origins())
 
     @router.post("", status_code=status.HTTP_201_CREATED)
     def add_origins(new: NewOrigins) -> Changed:
         """Allow more origins; a single refused entry refuses the whole request."""
         try:
-            return Changed(changed=registry.add(new.origins))
+            return Changed(changed=registry.add(new.origins).changed)
         except RefusedOriginsError as error:
             raise refused(error, ("body", "origins"), new.origins) from None
 
@@ -84,7 +85,7 @@ def admin_router(registry: OriginRegistry, token: SecretStr) -> APIRouter:
     def remove_origins(origin: Annotated[list[str], Query(min_length=1)]) -> Changed:
         """Stop allowing origins, given as ``?origin=...&origin=...``."""
         try:
-            return Changed(changed=registry.remove(origin))
+            return Changed(changed=registry.remove(origin).changed)
         except RefusedOriginsError as error:
             raise refused(error, ("query", "origin"), origin) from None
 

@@ -14,10 +14,11 @@ from .cors_fastapi import CORSFastAPI
 from .cross_origin_writes import protect_writes
 {% if cookiecutter.origin_registry == "database" -%}
 from .origin_registry import OriginRegistry
+from .origin_store import OriginStore
 {% endif -%}
 from .request_id import RequestIdMiddleware, add_request_id_to_access_log
 from .routes import router
-from .settings import Settings, load_cors_policy, load_settings
+from .settings import Settings, load_settings
 
 TITLE = {{ cookiecutter.project_name | python_string }}
 DESCRIPTION = {{ cookiecutter.package_name }}.__doc__ or ""
@@ -30,9 +31,10 @@ def create_app(settings: Settings | None = None) -> CORSFastAPI:
     when the configuration is refused.
     """
     settings = settings or load_settings()
-    policy = load_cors_policy(settings)
+    policy = settings.cors_policy
 {%- if cookiecutter.origin_registry == "database" %}
-    registry = OriginRegistry.from_settings(settings, policy)
+    store = OriginStore(settings.database_url)
+    registry = OriginRegistry.open(store, policy, settings.cors_registry_refresh_seconds)
     app = CORSFastAPI(policy, registry.matcher, title=TITLE, description=DESCRIPTION, lifespan=registry.lifespan)
     app.state.origin_registry = registry
     app.include_router(router)

@@ -1,4 +1,4 @@
-"""The service's CORS middleware: Starlette's protocol, asked by each rule's :class:`OriginMatcher`.
+"""The CORS middleware: Starlette's protocol for each rule, with origins judged by the policy's matcher.
 
 One :class:`PolicyCORSMiddleware` per rule (frontend, partner, public) runs
 Starlette's CORS protocol with that rule's configuration; :class:`CorsRules`
@@ -17,8 +17,9 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .bounded_cache import BoundedCache
-from .cors_policy import CorsPolicy, CorsRule, Environment, OriginMatcher, RuleName, RuleSelector
-from .preflight_cache import PreflightAnswer, PreflightCache, PreflightQuestion, RawHeaders
+from .cors_policy import CorsPolicy, CorsRule, Environment, RuleName, RuleSelector
+from .origin_matcher import OriginMatcher
+from .preflight_cache import PreflightAnswer, PreflightCache, PreflightQuestion, RawHeaders, preflight_question
 from .refused_preflights import PreflightRefusals
 from .simple_response_headers import SimpleResponseHeaders
 
@@ -83,7 +84,7 @@ class PolicyCORSMiddleware(CORSMiddleware):
             await super().__call__(scope, receive, send)
             return
         if scope["method"] == "OPTIONS":
-            question = PreflightQuestion.of(scope["headers"])
+            question = preflight_question(scope["headers"])
             if question is not None:
                 await self.preflight_answer(question, scope).send(send)
                 return

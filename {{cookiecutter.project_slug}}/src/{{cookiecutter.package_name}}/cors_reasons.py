@@ -11,21 +11,15 @@ environment allows. The refusal log, the 400 answer in development and
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from starlette.middleware.cors import ALL_METHODS, SAFELISTED_HEADERS
 
-from .cors_policy import (
-    CorsRule,
-    Environment,
-    NormalisedOrigin,
-    OriginMatcher,
-    PolicyError,
-    RuleName,
-    is_pattern,
-    normalise_origin,
-)
+from .cors_policy import CorsRule, Environment, RuleName
+from .origin_grammar import NormalisedOrigin, is_pattern, normalise_origin, origin_parts
+from .origin_matcher import OriginMatcher
+from .setting_values import PolicyError
 
 QUOTED_VALUE_LIMIT = 200
 """Longer request values are cut in an explanation, so a hostile client cannot flood it."""
@@ -95,7 +89,7 @@ def broken_rules(
     fix = "add {} to {}" if rule.name is not RuleName.PUBLIC else "a public path only serves reads: {} is not in {}"
     whose = "" if rule.name is RuleName.FRONTEND else f" ({rule.name} rule)"
     if not matcher(request.origin):
-        rules.append(origin_rule(request.origin, environment, matcher, matcher.entries, elsewhere or {}))
+        rules.append(origin_rule(request.origin, environment, matcher, elsewhere or {}))
     if not allows_method(rule, request.method):
         method = cut(request.method)
         rules.append(BrokenRule(f"method {method} not in {methods}{whose}", fix.format(method, methods)))
@@ -146,14 +140,13 @@ def allows_header(rule: CorsRule, header: str) -> bool:
 def origin_rule(
     origin: str,
     environment: Environment,
-    allows: OriginCheck,
-    entries: Sequence[str],
+    matcher: OriginMatcher,
     elsewhere: Mapping[Environment, OriginCheck],
 ) -> BrokenRule:
     browser_form = as_browser_sends(origin)
     if browser_form is None:
         fix = f"{quoted(origin)} is not an origin a browser sends (scheme://host[:port]); check the Origin header"
-    elif browser_form.text != origin and allows(browser_form.text):
+    elif browser_form.text != origin and matcher(browser_form.text):
         fix = (
             f"a browser never sends {quoted(origin)}: it sends {cut(browser_form.text)}"
             f" ({', '.join(browser_form.changes)}), which is allowed"
@@ -165,7 +158,7 @@ def origin_rule(
             f"if that page should call this service, add {cut(browser_form.text)} to CORS_ALLOW_ORIGINS for"
             f" APP_ENV={environment} (the variable replaces the whole list: keep the others)"
         )
-    notes = near_misses(origin, browser_form, environment, allows, entries, elsewhere)
+    notes = near_misses(origin, browser_form, environment, matcher, elsewhere)
     return BrokenRule(f"origin not in CORS_ALLOW_ORIGINS for APP_ENV={environment}", fix, tuple(notes))
 
 
@@ -173,26 +166,25 @@ def near_misses(
     origin: str,
     browser_form: NormalisedOrigin | None,
     environment: Environment,
-    allows: OriginCheck,
-    entries: Iterable[str],
+    matcher: OriginMatcher,
     elsewhere: Mapping[Environment, OriginCheck],
 ) -> list[str]:
-    """Allowed origins, or other environments, that ``origin`` just misses."""
+    """Entries of ``matcher``, or other environments, that ``origin`` just misses."""
     if browser_form is None:
         return []
     notes = []
     text = browser_form.text
     scheme, host, port = origin_parts(text)
     twin = f"{'https' if scheme == 'http' else 'http'}://{text.partition('://')[2]}"
-    if allows(twin):
+    if matcher(twin):
         notes.append(f"{twin} is allowed, over the other scheme: serve the page as {twin}, or add {cut(text)}")
-    for entry in entries:
+    for entry in matcher.entries:
         entry_scheme, entry_host, entry_port = origin_parts(entry)
         if entry_scheme != scheme or is_pattern(entry):
             continue
         if entry_host == host and entry_port != port:
             notes.append(f"{entry} is allowed, on {port_name(entry_port)}, not {port_name(port)}")
-    for entry in entries:
+    for entry in matcher.entries:
         entry_scheme, entry_host, entry_port = origin_parts(entry)
         if entry_scheme != scheme or not entry_host.startswith("*.") or entry_port not in (port, "*"):
             continue
@@ -220,16 +212,6 @@ def as_browser_sends(origin: str) -> NormalisedOrigin | None:
         return form
     cut = "removed the trailing slash" if rest == f"{authority}/" else "removed the path"
     return NormalisedOrigin(form.text, (*form.changes, cut))
-
-
-def origin_parts(origin: str) -> tuple[str, str, str]:
-    """Scheme, host and port of a canonical origin entry (port ``""`` when absent)."""
-    scheme, _, authority = origin.partition("://")
-    if authority.startswith("["):
-        host, _, tail = authority.partition("]")
-        return scheme, f"{host}]", tail[1:]
-    host, _, port = authority.partition(":")
-    return scheme, host, port
 
 
 def port_name(port: str) -> str:

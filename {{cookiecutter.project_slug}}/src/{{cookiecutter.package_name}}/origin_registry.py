@@ -1,71 +1,49 @@
-"""Allowed origins kept in a database and managed while the service runs.
+"""The origin registry: the stored origins checked, and served from memory to the CORS middleware.
 
 The request path never waits on the database. The CORS middleware reads an
 in-memory :class:`OriginMatcher` built from the static policy plus the stored
-origins; a background task rebuilds it every ``CORS_REGISTRY_REFRESH_SECONDS``
-and a write made through this process rebuilds it at once. On PostgreSQL a
-write also notifies every replica, which rebuilds it within a second
-(``origin_notifications``); polling remains the fallback, so replicas that
-share one database agree within one refresh interval at worst. The schema is
-Alembic's (``schema``).
+origins (``origin_store``); a background task rebuilds it every
+``CORS_REGISTRY_REFRESH_SECONDS`` and a write made through this process
+rebuilds it at once. On PostgreSQL a write also notifies every replica, which
+rebuilds it within a second (``origin_notifications``); polling remains the
+fallback, so replicas that share one database agree within one refresh
+interval at worst.
 
-Stored origins obey the grammar and the safety rules of ``cors_policy``: a
-write is checked before anything is stored, and a stored row that the running
-environment refuses (``http://`` in production, say) is ignored and logged.
+The admin API and the command line both write through :class:`OriginRegistry`.
+One checker, :func:`check_origin`, applies the grammar and the safety rules of
+``cors_policy``: to a write, before anything is stored, and to every stored
+row the snapshot meets, so that a row this environment refuses (``http://``
+in production, say) is ignored and logged.
 
 A database that cannot be used stops start-up with one line. Once serving,
 the service keeps the last snapshot while the database is away; the admin API
-and the command line then report :class:`RegistryUnavailableError`.
+and the command line then report
+:class:`~.origin_store.RegistryUnavailableError`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
-import re
-import secrets
 import threading
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager, suppress
-from datetime import UTC, datetime
-from typing import Concatenate, ParamSpec, TypeVar
+from dataclasses import dataclass
 
 from fastapi import FastAPI
-from sqlalchemy import DateTime, String, create_engine, delete, select
-from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from starlette.concurrency import run_in_threadpool
 
-from . import schema
-from .cors_policy import CorsPolicy, OriginMatcher, PolicyError, check_origin_rules, normalise_origin
-from .origin_notifications import announce, listen
-from .settings import ConfigurationError, Settings
+from .cors_policy import CorsPolicy, check_origin_rules
+from .origin_grammar import normalise_origin
+from .origin_matcher import OriginMatcher
+from .origin_notifications import listen
+from .origin_store import OriginStore, RegistryUnavailableError
+from .setting_values import PolicyError
 
 logger = logging.getLogger(__name__)
 
 ORIGIN_SETTING = "origin"
 """The name refusals give to an origin written to the registry."""
-
-URL_EXAMPLES = "Write sqlite:///origins.db or postgresql://user:password@host/database"
-_QUERY_PASSWORD = re.compile(r"([?&]password=)[^&]*", re.IGNORECASE)
-
-Parameters = ParamSpec("Parameters")
-Result = TypeVar("Result")
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class StoredOrigin(Base):
-    """One allowed origin entry, in canonical form."""
-
-    __tablename__ = "cors_origins"
-
-    origin: Mapped[str] = mapped_column(String(320), primary_key=True)
-    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=lambda: datetime.now(UTC))
 
 
 class RefusedOriginsError(ValueError):
@@ -76,183 +54,45 @@ class RefusedOriginsError(ValueError):
         super().__init__("; ".join(reasons.values()))
 
 
-def masked_url(text: str) -> str:
-    """``DATABASE_URL`` as it may be shown: any password replaced by ``***``, even in a malformed URL.
+def check_origin(entry: str, policy: CorsPolicy | None) -> str:
+    """The canonical form of ``entry`` if it may be stored under ``policy``, or :class:`PolicyError` saying why not.
 
-    Everything between ``user:`` and the last ``@`` counts as the password (an
-    unencoded ``@`` or ``/`` in a password is a common mistake), and so does a
-    ``password=`` query parameter.
+    Without a policy only the grammar applies, as for naming an origin to remove.
     """
-    scheme, separator, rest = text.partition("://") if "://" in text else ("", "", text)
-    userinfo, at, host = rest.rpartition("@")
-    if at:
-        user, colon, _ = userinfo.partition(":")
-        rest = f"{user}{':***' if colon else ''}@{host}"
-    return _QUERY_PASSWORD.sub(r"\1***", f"{scheme}{separator}{rest}")
-
-
-def database_url(text: str) -> URL:
-    """Read ``DATABASE_URL``; a plain ``postgresql://`` URL uses psycopg 3."""
-    try:
-        url = make_url(text)
-    except (ArgumentError, ValueError):
-        raise ConfigurationError(f"DATABASE_URL: {masked_url(text)!r} is not a database URL. {URL_EXAMPLES}") from None
-    if "@" in (url.host or "") or "@" in (url.username or ""):
-        raise ConfigurationError(
-            f"DATABASE_URL: {masked_url(text)!r} has an '@' in its user name or password. Write it as %40"
+    origin = normalise_origin(entry.strip(), ORIGIN_SETTING).text
+    if policy is not None:
+        check_origin_rules(
+            [origin],
+            environment=policy.environment,
+            allow_credentials=policy.allow_credentials,
+            setting=ORIGIN_SETTING,
+            credentials_setting="CORS_ALLOW_CREDENTIALS",
         )
-    if url.drivername in ("postgres", "postgresql"):
-        url = url.set(drivername="postgresql+psycopg")
-    return url
+    return origin
 
 
-class RegistryUnavailableError(Exception):
-    """The database could not be read or written; the message is one line and holds no password."""
-
-    def __init__(self, database: str, reason: str) -> None:
-        self.database = database
-        self.reason = reason
-        super().__init__(f"DATABASE_URL: {database!r} cannot be used: {reason}")
-
-
-StoreMethod = Callable[Concatenate["OriginStore", Parameters], Result]
-
-
-def _reports_unavailable(method: StoreMethod[Parameters, Result]) -> StoreMethod[Parameters, Result]:
-    """Report a failing database as :class:`RegistryUnavailableError` instead of SQLAlchemy's traceback."""
-
-    @functools.wraps(method)
-    def call(store: OriginStore, /, *args: Parameters.args, **kwargs: Parameters.kwargs) -> Result:
-        try:
-            return method(store, *args, **kwargs)
-        except SQLAlchemyError as error:
-            raise store.unavailable(error) from error
-
-    return call
-
-
-class OriginStore:
-    """The stored origins; each method is one short transaction."""
-
-    def __init__(self, url: str | URL) -> None:
-        self.url = database_url(url) if isinstance(url, str) else url
-        self.shown_url = masked_url(self.url.render_as_string(hide_password=True))
-        try:
-            self.engine: Engine = create_engine(self.url, pool_pre_ping=True)
-        except ModuleNotFoundError as missing:
-            raise ConfigurationError(
-                f"DATABASE_URL: {self.shown_url!r} needs the {missing.name} package, which is not installed."
-                " For PostgreSQL, install the project with its extra: pip install -e '.[postgresql]'"
-            ) from None
-        except (ArgumentError, ValueError, TypeError) as error:
-            raise ConfigurationError(
-                f"DATABASE_URL: {self.shown_url!r} cannot be used: {self.one_line(error)}. {URL_EXAMPLES}"
-            ) from None
-        self.notifies = self.engine.dialect.name == "postgresql"
-        """Whether writes notify the listening replicas (PostgreSQL only)."""
-        self.writer = secrets.token_hex(8)
-        """Names this store's writes in their notices, so its own registry skips them."""
-
-    def one_line(self, error: BaseException) -> str:
-        """The first line of an error's message, with the password masked should it appear."""
-        cause = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
-        line = next((text.strip() for text in str(cause).splitlines() if text.strip()), type(cause).__name__)
-        password = self.url.password
-        return line.replace(str(password), "***") if password else line
-
-    def unavailable(self, error: SQLAlchemyError) -> RegistryUnavailableError:
-        return RegistryUnavailableError(self.shown_url, self.one_line(error))
-
-    @_reports_unavailable
-    def create_schema(self) -> None:
-        """Find the schema at the expected revision, or create it in an empty database."""
-        schema.prepare(self.engine)
-
-    @_reports_unavailable
-    def migrate(self) -> tuple[str | None, str]:
-        """Upgrade the schema to the expected revision; return the revisions before and after."""
-        return schema.migrate(self.engine)
-
-    def _announce(self, session: Session) -> None:
-        if self.notifies:
-            announce(session.connection(), self.writer)
-
-    @_reports_unavailable
-    def origins(self) -> list[str]:
-        with Session(self.engine) as session:
-            return list(session.scalars(select(StoredOrigin.origin).order_by(StoredOrigin.origin)))
-
-    @_reports_unavailable
-    def stored_origins(self) -> set[str]:
-        with self.engine.connect() as connection:
-            return set(connection.scalars(select(StoredOrigin.origin)))
-
-    @_reports_unavailable
-    def add(self, origins: Sequence[str]) -> list[str]:
-        """Store the origins not stored yet, all or none; return the ones added."""
-        try:
-            return self._add_missing(origins)
-        except IntegrityError:
-            # Another writer stored one of them meanwhile: read again, once.
-            return self._add_missing(origins)
-
-    def _add_missing(self, origins: Sequence[str]) -> list[str]:
-        with Session(self.engine) as session, session.begin():
-            present = set(session.scalars(select(StoredOrigin.origin)))
-            added = [origin for origin in dict.fromkeys(origins) if origin not in present]
-            session.add_all(StoredOrigin(origin=origin) for origin in added)
-            if added:
-                self._announce(session)
-        return added
-
-    @_reports_unavailable
-    def remove(self, origins: Sequence[str]) -> list[str]:
-        """Delete the given origins, all in one transaction; return the ones that were stored."""
-        with Session(self.engine) as session, session.begin():
-            wanted = set(origins)
-            present = [o for o in session.scalars(select(StoredOrigin.origin)) if o in wanted]
-            if present:
-                session.execute(delete(StoredOrigin).where(StoredOrigin.origin.in_(present)))
-                self._announce(session)
-        return sorted(present)
-
-
-def check_new_origins(entries: Iterable[str], policy: CorsPolicy) -> list[str]:
-    """Canonical forms of entries allowed in ``policy``'s environment, or :class:`RefusedOriginsError`."""
-    return _canonical(entries, policy)
-
-
-def canonical_origins(entries: Iterable[str]) -> list[str]:
-    """Canonical forms of entries to remove; only the grammar applies, or :class:`RefusedOriginsError`."""
-    return _canonical(entries, None)
-
-
-def _canonical(entries: Iterable[str], policy: CorsPolicy | None) -> list[str]:
-    """Every entry through the grammar (and ``policy``'s rules when given); all refusals reported together."""
+def check_origins(entries: Iterable[str], policy: CorsPolicy | None) -> list[str]:
+    """:func:`check_origin` for every entry, or :class:`RefusedOriginsError` with every refusal."""
     origins: list[str] = []
     reasons: dict[int, str] = {}
     for position, entry in enumerate(entries):
         try:
-            origin = normalise_origin(entry.strip(), ORIGIN_SETTING).text
-            if policy is not None:
-                check_rules(origin, policy)
+            origins.append(check_origin(entry, policy))
         except PolicyError as error:
             reasons[position] = str(error)
-        else:
-            origins.append(origin)
     if reasons:
         raise RefusedOriginsError(reasons)
     return origins
 
 
-def check_rules(origin: str, policy: CorsPolicy) -> None:
-    check_origin_rules(
-        [origin],
-        environment=policy.environment,
-        allow_credentials=policy.allow_credentials,
-        setting=ORIGIN_SETTING,
-        credentials_setting="CORS_ALLOW_CREDENTIALS",
-    )
+@dataclass(frozen=True)
+class Change:
+    """What one write asked for and what it did."""
+
+    requested: list[str]
+    """The origins named, in canonical form and in the order given, each once."""
+    changed: list[str]
+    """Those the write added or removed; the others were already in that state."""
 
 
 class OriginRegistry:
@@ -268,16 +108,15 @@ class OriginRegistry:
         self._refresh_lock = threading.Lock()
 
     @classmethod
-    def from_settings(cls, settings: Settings, policy: CorsPolicy) -> OriginRegistry:
-        """Open the configured database and load its origins; :class:`ConfigurationError` if it cannot be used."""
-        registry = cls(OriginStore(settings.database_url), policy, settings.cors_registry_refresh_seconds)
-        try:
-            registry.store.create_schema()
-            registry.refresh()
-        except RegistryUnavailableError as error:
-            raise ConfigurationError(
-                f"{error}. Check that the database exists and that this service may read and write it"
-            ) from None
+    def open(cls, store: OriginStore, policy: CorsPolicy, refresh_seconds: float) -> OriginRegistry:
+        """Check the schema (creating it in an empty database) and load the stored origins.
+
+        Raises :class:`RegistryUnavailableError` or :class:`~.schema.SchemaError`,
+        both :class:`ConfigurationError`: a service that cannot open its registry does not start.
+        """
+        registry = cls(store, policy, refresh_seconds)
+        store.create_schema()
+        registry.refresh()
         return registry
 
     def matcher(self) -> OriginMatcher:
@@ -291,7 +130,7 @@ class OriginRegistry:
         costs one query and a set comparison.
         """
         with self._refresh_lock:
-            stored = self.store.stored_origins()
+            stored = set(self.store.stored_origins())
             if stored == self._refusals.keys():
                 return
             known = self._refusals
@@ -303,17 +142,31 @@ class OriginRegistry:
             self._matcher = OriginMatcher((*self.policy.allow_origins, *allowed))
             self._refusals = refusals
 
-    def add(self, entries: Iterable[str]) -> list[str]:
-        """Check and store origins (all or none), then refresh; return the ones newly stored."""
-        added = self.store.add(check_new_origins(entries, self.policy))
-        self._refresh_after_write()
-        return added
+    def _refusal(self, origin: str) -> str | None:
+        """Why this environment ignores a stored origin, or None when it is allowed."""
+        try:
+            canonical = check_origin(origin, self.policy)
+        except PolicyError as error:
+            return str(error)
+        return None if canonical == origin else "not in canonical form"
 
-    def remove(self, entries: Iterable[str]) -> list[str]:
-        """Delete origins, then refresh; return the ones that were stored."""
-        removed = self.store.remove(canonical_origins(entries))
+    def stored_origins(self) -> list[str]:
+        """Every stored origin, read from the database now, including any that this environment ignores."""
+        return self.store.stored_origins()
+
+    def add(self, entries: Iterable[str]) -> Change:
+        """Check and store origins (all or none), announce the write, and refresh."""
+        origins = list(dict.fromkeys(check_origins(entries, self.policy)))
+        added = self.store.add(origins)
         self._refresh_after_write()
-        return removed
+        return Change(origins, added)
+
+    def remove(self, entries: Iterable[str]) -> Change:
+        """Delete origins (only the grammar applies, so any stored origin can go), announce the write, and refresh."""
+        origins = list(dict.fromkeys(check_origins(entries, None)))
+        removed = self.store.remove(origins)
+        self._refresh_after_write()
+        return Change(origins, removed)
 
     def _refresh_after_write(self) -> None:
         """The write is stored: should reading it back fail, the periodic refresh brings it in later."""
@@ -362,12 +215,3 @@ class OriginRegistry:
                 if failing:
                     logger.warning("the origin registry's database answers again; refreshing as usual")
                 failing = False
-
-    def _refusal(self, origin: str) -> str | None:
-        try:
-            if normalise_origin(origin, ORIGIN_SETTING).text != origin:
-                return "not in canonical form"
-            check_rules(origin, self.policy)
-        except PolicyError as error:
-            return str(error)
-        return None

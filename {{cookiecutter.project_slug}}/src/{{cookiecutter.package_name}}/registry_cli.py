@@ -1,9 +1,10 @@
 """``{{ cookiecutter.package_name }} origins add|remove|list`` and ``migrate``: the origin registry's commands.
 
 The command reads the same settings as the service (``APP_ENV``, ``CORS_*``,
-``DATABASE_URL``), so it applies the same rules to what it stores and writes
-to the same database. A running service sees a change at its next refresh,
-within ``CORS_REGISTRY_REFRESH_SECONDS``.
+``DATABASE_URL``) and opens the same :class:`OriginRegistry`, so a write is
+checked by the same rules and announced as the admin API's are: running
+replicas on PostgreSQL use it within a second, any others at their next
+refresh, within ``CORS_REGISTRY_REFRESH_SECONDS``.
 """
 
 from __future__ import annotations
@@ -13,14 +14,9 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from .origin_registry import (
-    OriginStore,
-    RefusedOriginsError,
-    RegistryUnavailableError,
-    canonical_origins,
-    check_new_origins,
-)
-from .settings import ConfigurationError, load_cors_policy, load_settings
+from .origin_registry import Change, OriginRegistry, RefusedOriginsError
+from .origin_store import OriginStore, RegistryUnavailableError
+from .settings import ConfigurationError, load_settings
 
 
 def add_commands(commands: argparse._SubParsersAction[Any], program: str) -> None:
@@ -45,32 +41,37 @@ def migrate() -> list[str]:
     return [f"schema migrated from revision {before or '(none)'} to {after}"]
 
 
+def open_registry() -> OriginRegistry:
+    """The configured database's registry, opened as the service opens it."""
+    settings = load_settings()
+    store = OriginStore(settings.database_url)
+    return OriginRegistry.open(store, settings.cors_policy, settings.cors_registry_refresh_seconds)
+
+
 def run(action: str, entries: Sequence[str]) -> list[str]:
     """Carry out one action against the configured database; return the lines to print."""
-    settings = load_settings()
-    policy = load_cors_policy(settings)
-    store = OriginStore(settings.database_url)
-    store.create_schema()
+    registry = open_registry()
     if action == "add":
-        origins = check_new_origins(entries, policy)
-        added = set(store.add(origins))
-        return [f"{'added' if o in added else 'already stored'}: {o}" for o in dict.fromkeys(origins)]
+        return outcome(registry.add(entries), "added", "already stored")
     if action == "remove":
-        origins = canonical_origins(entries)
-        removed = set(store.remove(origins))
-        return [f"{'removed' if o in removed else 'not stored'}: {o}" for o in dict.fromkeys(origins)]
-    return store.origins()
+        return outcome(registry.remove(entries), "removed", "not stored")
+    return registry.stored_origins()
+
+
+def outcome(change: Change, done: str, already: str) -> list[str]:
+    """One line per origin named: what the write did to it."""
+    return [f"{done if origin in change.changed else already}: {origin}" for origin in change.requested]
 
 
 def main(arguments: argparse.Namespace) -> int:
     """Run ``origins ACTION`` or ``migrate``; a refused entry or configuration changes nothing and exits with 1."""
     try:
         lines = migrate() if arguments.action == "migrate" else run(arguments.action, getattr(arguments, "origins", ()))
-    except (ConfigurationError, RefusedOriginsError) as error:
-        print(f"{arguments.program}: refused, nothing was changed: {error}", file=sys.stderr)
-        return 1
     except RegistryUnavailableError as error:
         print(f"{arguments.program}: nothing was changed: {error}", file=sys.stderr)
+        return 1
+    except (ConfigurationError, RefusedOriginsError) as error:
+        print(f"{arguments.program}: refused, nothing was changed: {error}", file=sys.stderr)
         return 1
     for line in lines:
         print(line)

@@ -7,7 +7,7 @@ inside the transaction that holds the schema lock.
 from alembic import context
 from sqlalchemy import Connection
 
-from {{ cookiecutter.package_name }}.origin_registry import Base
+from {{ cookiecutter.package_name }}.origin_store import Base
 from {{ cookiecutter.package_name }}.schema import VERSION_TABLE
 
 connection = context.config.attributes.get("connection")
