@@ -242,7 +242,7 @@ def build(package: Callable[[str], ModuleType], configuration: str) -> Pair:
     settings = settings_module.Settings(app_env="production", **CONFIGURATIONS[configuration])
     service = package("app").create_app(settings)
     add_test_routes(service)
-    return pair_with(service, settings_module.load_cors_policy(settings))
+    return pair_with(service, settings.cors_policy)
 
 
 @pytest.fixture(scope="module")
@@ -297,14 +297,10 @@ def test_repeated_origin_headers_are_read_as_starlette_reads_them(pairs: dict[st
 
 def test_kept_answers_follow_a_change_of_the_allowed_origins(package: Callable[[str], ModuleType]) -> None:
     """When the matcher is replaced (as the registry's refresh does), no answer kept for the old origins is sent."""
-    settings_module = package("settings")
-    policy = settings_module.load_cors_policy(
-        settings_module.Settings(app_env="production", cors_allow_origins=FRONTENDS)
-    )
+    settings = package("settings").Settings(app_env="production", cors_allow_origins=FRONTENDS)
+    policy = settings.cors_policy
     current = [policy.matcher()]
-    service = type(package("app").create_app(settings_module.Settings(app_env="production")))(
-        policy, lambda: current[0]
-    )
+    service = type(package("app").create_app(settings))(policy, lambda: current[0])
     add_test_routes(service)
     first = [(b"origin", FRONTENDS[0].encode())]
     allowed_before = call(service, "GET", "/health", first)
