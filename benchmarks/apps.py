@@ -75,6 +75,13 @@ def without_cors(generated: Any) -> Any:
     return front
 
 
+def front_layers_alone(generated: Any) -> Any:
+    """The generated app's front layers (the request ID), in front of the bare app instead of CORS."""
+    front = without_cors(generated)
+    front.app = bare_app
+    return front
+
+
 def cors_layer_alone(generated: Any) -> Any:
     """The generated service's CORS middleware for its frontend rule, built again in front of the bare app."""
     cors = generated.cors
