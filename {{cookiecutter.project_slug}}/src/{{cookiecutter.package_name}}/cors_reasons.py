@@ -26,9 +26,7 @@ from .cors_policy import (
     is_pattern,
     normalise_origin,
 )
-
-QUOTED_VALUE_LIMIT = 200
-"""Longer request values are cut in an explanation, so a hostile client cannot flood it."""
+from .refusal_log import cut
 
 SIMPLE_METHODS = frozenset({"GET", "HEAD", "POST"})
 SIMPLE_HEADERS = frozenset({"accept", "accept-language", "content-language"})
@@ -216,8 +214,8 @@ def as_browser_sends(origin: str) -> NormalisedOrigin | None:
         return None
     if authority == rest:
         return form
-    cut = "removed the trailing slash" if rest == f"{authority}/" else "removed the path"
-    return NormalisedOrigin(form.text, (*form.changes, cut))
+    dropped = "removed the trailing slash" if rest == f"{authority}/" else "removed the path"
+    return NormalisedOrigin(form.text, (*form.changes, dropped))
 
 
 def origin_parts(origin: str) -> tuple[str, str, str]:
@@ -232,11 +230,6 @@ def origin_parts(origin: str) -> tuple[str, str, str]:
 
 def port_name(port: str) -> str:
     return f"port {port}" if port else "the default port"
-
-
-def cut(value: str) -> str:
-    """``value``, cut when long."""
-    return value if len(value) <= QUOTED_VALUE_LIMIT else value[:QUOTED_VALUE_LIMIT] + "...(cut)"
 
 
 def quoted(value: str) -> str:
