@@ -17,7 +17,8 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .bounded_cache import BoundedCache
-from .cors_policy import CorsPolicy, CorsRule, Environment, OriginMatcher, RuleName, RuleSelector
+from .cors_policy import CorsPolicy, CorsRule, Environment, RuleName, RuleSelector
+from .origin_matcher import OriginMatcher
 from .preflight_cache import PreflightAnswer, PreflightCache, PreflightQuestion, RawHeaders, preflight_question
 from .refused_preflights import PreflightRefusals
 

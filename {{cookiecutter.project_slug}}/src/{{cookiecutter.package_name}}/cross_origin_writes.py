@@ -32,7 +32,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .cors_fastapi import CORSFastAPI
 from .cors_middleware import CurrentMatcher
-from .cors_policy import CorsPolicy, Environment, OriginMatcher, PathPrefixes
+from .cors_policy import CorsPolicy, Environment
+from .origin_matcher import OriginMatcher
+from .path_prefixes import PathPrefixes
 from .refusal_log import RefusalLog, structured_line
 
 logger = logging.getLogger("{{ cookiecutter.package_name }}")

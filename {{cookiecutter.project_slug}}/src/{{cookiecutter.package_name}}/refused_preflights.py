@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from starlette.datastructures import Headers
 from starlette.responses import PlainTextResponse, Response
 
-from .cors_policy import CorsRule, Environment, OriginMatcher
+from .cors_policy import CorsRule, Environment
 from .cors_reasons import BrokenRule, CrossOriginRequest, broken_rules, explanation
+from .origin_matcher import OriginMatcher
 from .refusal_log import RefusalLog, structured_line
 from .request_id import current_request_id
 
