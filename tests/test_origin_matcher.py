@@ -138,13 +138,13 @@ def reference_rule(partners: list[str], prefixes: list[str], path: str, origin: 
 def test_rule_selection_agrees_with_the_reference(case: tuple[list[str], list[str], str, str | None]) -> None:
     partners, prefixes, path, origin = case
     policy = cors_policy.CorsPolicy(
-        cors_policy.Environment.PRODUCTION,
-        ("https://app.example.com",),
-        True,
-        ("GET",),
-        (),
-        (),
-        600,
+        environment=cors_policy.Environment.PRODUCTION,
+        allow_origins=("https://app.example.com",),
+        allow_credentials=True,
+        allow_methods=("GET",),
+        allow_headers=(),
+        expose_headers=(),
+        max_age=600,
         partner_origins=tuple(partners),
         public_paths=tuple(prefixes),
     )

@@ -158,11 +158,10 @@ class RuleName(StrEnum):
     PUBLIC = "public"
 
 
-@dataclass(frozen=True)
-class CorsRule:
-    """The CORS answer one audience gets: its origins, methods, headers and credentials."""
+@dataclass(frozen=True, kw_only=True)
+class CorsAnswer:
+    """What a CORS answer is made of: the origins it allows, and its methods, headers and credentials."""
 
-    name: RuleName
     allow_origins: tuple[str, ...]
     allow_credentials: bool
     allow_methods: tuple[str, ...]
@@ -174,8 +173,15 @@ class CorsRule:
         return OriginMatcher(self.allow_origins)
 
 
-@dataclass(frozen=True)
-class CorsPolicy:
+@dataclass(frozen=True, kw_only=True)
+class CorsRule(CorsAnswer):
+    """The CORS answer one audience gets."""
+
+    name: RuleName
+
+
+@dataclass(frozen=True, kw_only=True)
+class CorsPolicy(CorsAnswer):
     """A checked CORS configuration for one environment.
 
     The frontend rule is the policy's own fields. Partner origins get a rule of
@@ -184,19 +190,10 @@ class CorsPolicy:
     """
 
     environment: Environment
-    allow_origins: tuple[str, ...]
-    allow_credentials: bool
-    allow_methods: tuple[str, ...]
-    allow_headers: tuple[str, ...]
-    expose_headers: tuple[str, ...]
-    max_age: int
     partner_origins: tuple[str, ...] = ()
     partner_methods: tuple[str, ...] = PARTNER_METHODS
     partner_headers: tuple[str, ...] = ()
     public_paths: tuple[str, ...] = ()
-
-    def matcher(self) -> OriginMatcher:
-        return OriginMatcher(self.allow_origins)
 
     def frontend_rule(self) -> CorsRule:
         return self._rule(RuleName.FRONTEND, self.allow_origins, self.allow_methods, self.allow_headers)
@@ -218,7 +215,15 @@ class CorsPolicy:
     ) -> CorsRule:
         """One audience's rule: credentials for the frontends only; exposed headers and lifetime shared by all."""
         credentials = self.allow_credentials and name is RuleName.FRONTEND
-        return CorsRule(name, origins, credentials, methods, headers, self.expose_headers, self.max_age)
+        return CorsRule(
+            name=name,
+            allow_origins=origins,
+            allow_credentials=credentials,
+            allow_methods=methods,
+            allow_headers=headers,
+            expose_headers=self.expose_headers,
+            max_age=self.max_age,
+        )
 
 
 class RuleSelector:

@@ -212,7 +212,7 @@ class CrossOriginWriteProtection:
             await self.app(scope, receive, send)
             return
         refusal = RefusedWrite(origin, sec_fetch_site, method, path, self.environment, decision.reason)
-        self.refusal_log.warning(refusal.log_line(), refusal.fields())
+        self.refusal_log.warning(lambda: refusal)
         await JSONResponse(REFUSED_BODY, status_code=403)(scope, receive, send)
 
 
