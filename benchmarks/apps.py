@@ -7,6 +7,7 @@ their configuration from the environment that ``bench.py`` gives each server.
 from __future__ import annotations
 
 import atexit
+import copy
 import importlib
 import json
 import os
@@ -62,6 +63,34 @@ def plain() -> FastAPI:
     app = FastAPI()
     app.include_router(importlib.import_module(f"{os.environ['BENCH_PACKAGE']}.routes").router)
     return app
+
+
+def without_cors(generated: Any) -> Any:
+    """The generated app with its CORS layer alone left out: its front layers (the request ID) in front of
+    what CORS wraps (the write protection, FastAPI and the routes)."""
+    front = copy.copy(generated.front)
+    if front.app not in (generated.cors, generated.cors_rules):
+        raise SystemExit("the generated app's front stack changed: update benchmarks/apps.py:without_cors")
+    front.app = generated.cors.app
+    return front
+
+
+def front_layers_alone(generated: Any) -> Any:
+    """The generated app's front layers (the request ID), in front of the bare app instead of CORS."""
+    front = without_cors(generated)
+    front.app = bare_app
+    return front
+
+
+def cors_layer_alone(generated: Any) -> Any:
+    """The generated service's CORS middleware for its frontend rule, built again in front of the bare app."""
+    cors = generated.cors
+    return type(cors)(bare_app, cors.rule, cors.refusals.environment, cors.current_matcher)
+
+
+def generated_without_cors() -> Any:
+    """The generated service (``BENCH_PACKAGE``) from the environment's settings, without its CORS layer."""
+    return without_cors(importlib.import_module(f"{os.environ['BENCH_PACKAGE']}.app").create_app())
 
 
 def stock() -> FastAPI:

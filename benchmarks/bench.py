@@ -53,6 +53,8 @@ TARGET = "https://app-target.example.com"
 COUNTS = (1, 100, 10_000)
 TICKS = os.sysconf("SC_CLK_TCK")
 GENERATED, GRANIAN = "generated service", "generated service on Granian"
+WITHOUT_CORS = in_process.WITHOUT_CORS
+NO_CORS_KINDS = ("simple", "no-origin")
 UNCOMPARED_HEADERS = {"date", "server"}
 GRANIAN_TARGET = 0.70
 
@@ -115,7 +117,7 @@ def prepare(work: Path) -> list[Server]:
     servers = [
         Server("bare ASGI app", None, "apps:bare", work, base, kinds=("simple",), cors=False),
         Server("pure-ASGI preflight floor", None, "apps:preflight_floor", work, base, kinds=("preflight",)),
-        Server("FastAPI, no CORS", None, "apps:plain", work, base, kinds=("simple", "no-origin"), cors=False),
+        Server("FastAPI, no CORS", None, "apps:plain", work, base, kinds=NO_CORS_KINDS, cors=False),
     ]
     for count in COUNTS:
         directory = work / f"origins-{count}"
@@ -134,6 +136,10 @@ def prepare(work: Path) -> list[Server]:
             )
         )
         servers.append(Server("generated service", count, "bench_static.main:app", directory, base))
+        if count == 1:
+            servers.append(
+                Server(WITHOUT_CORS, None, "apps:generated_without_cors", directory, base, NO_CORS_KINDS, cors=False)
+            )
         servers.append(registry_server(work, count, entries, base))
     servers.append(
         Server(
@@ -201,9 +207,12 @@ def answer(server: Server, kind: str) -> tuple[int, str | None]:
 
 
 def full_answer(server: Server, kind: str) -> tuple[int, list[tuple[str, str]], bytes]:
-    """Status, headers (names lower-cased, in order; without the server's own Date and Server) and body."""
+    """Status, headers (names lower-cased, in order; without the server's own Date and Server) and body.
+
+    The request carries its own X-Request-ID, which the service keeps, so two answers can be equal.
+    """
     method, headers = KINDS[kind]
-    request = urllib.request.Request(server.url, method=method, headers=headers)
+    request = urllib.request.Request(server.url, method=method, headers={**headers, "X-Request-ID": "bench-check"})
     try:
         response = urllib.request.urlopen(request, timeout=5)
     except urllib.error.HTTPError as error:
@@ -364,6 +373,7 @@ def report(servers: list[Server], rounds: int, seconds: int, connections: int) -
 
     generated, registry, stock = GENERATED, "generated service + registry", "FastAPI + stock CORSMiddleware"
     floor_app, plain_app = ("pure-ASGI preflight floor", None), ("FastAPI, no CORS", None)
+    without_cors = (WITHOUT_CORS, None)
     checks: list[tuple[str, list[float], float]] = []
     for kind in KINDS:
         name = f"{kind}: generated at 10,000 origins / at 1"
@@ -375,7 +385,9 @@ def report(servers: list[Server], rounds: int, seconds: int, connections: int) -
         name = f"preflight: generated / pure-ASGI floor, {count:,} origins"
         checks.append((name, ratios("preflight", (generated, count), floor_app), 1.15))
         for kind, target in (("simple", 1.05), ("no-origin", 1.02)):
-            name = f"{kind}: generated ({count:,} origins) / FastAPI without CORS"
+            name = f"{kind}: generated ({count:,} origins) / generated without CORS"
+            checks.append((name, ratios(kind, (generated, count), without_cors), target))
+            name = f"{kind}: generated ({count:,} origins) / FastAPI without CORS (nor request ID, write protection)"
             checks.append((name, ratios(kind, (generated, count), plain_app), target))
     for count in COUNTS:
         for kind in KINDS:
@@ -460,7 +472,17 @@ def main() -> int:
     options.add_argument("--seconds", type=int, default=2, help="seconds of load per cell and round (default 2)")
     options.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
     options.add_argument("--output", type=Path, default=HERE / "results.md", help="where to write the table")
+    options.add_argument(
+        "--in-process-only",
+        action="store_true",
+        help="only call the applications in-process (about 2 minutes, no servers) and print that section",
+    )
     arguments = options.parse_args()
+    if arguments.in_process_only:
+        with tempfile.TemporaryDirectory(prefix="cors-bench-") as temporary:
+            prepare(Path(temporary))
+            print(in_process.section(in_process.measure(Path(temporary), COUNTS, KINDS), list(KINDS), COUNTS))
+        return 0
     for tool in ("wrk", "taskset"):
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is missing: apt-get install -y {'wrk' if tool == 'wrk' else 'util-linux'}")

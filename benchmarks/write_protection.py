@@ -17,10 +17,6 @@ this flood most refusals are counted, not written), minus the handler's output.
 
 from __future__ import annotations
 
-import asyncio
-import json
-import logging
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -31,7 +27,7 @@ from apps import bare_app
 from bench import TARGET, generate, origin_entries
 
 PACKAGE = "bench_writes"
-KINDS: dict[str, tuple[str, dict[str, str]]] = {
+KINDS: in_process.Kinds = {
     "GET, allowed Origin": ("GET", {"Origin": TARGET}),
     "POST, allowed Origin, cross-site": ("POST", {"Origin": TARGET, "Sec-Fetch-Site": "cross-site"}),
     "POST, same-origin": ("POST", {"Origin": "http://127.0.0.1", "Sec-Fetch-Site": "same-origin"}),
@@ -47,9 +43,7 @@ def build(work: Path) -> dict[str, Any]:
     from bench_writes.cross_origin_writes import CrossOriginWriteProtection, WriteRules
     from bench_writes.settings import Settings
 
-    logger = logging.getLogger(PACKAGE)
-    logger.addHandler(logging.NullHandler())
-    logger.propagate = False
+    in_process.silence(PACKAGE)
     policy = Settings(app_env="production").cors_policy
     matcher = policy.matcher()
     many = origin_entries(10_000)
@@ -71,30 +65,8 @@ def build(work: Path) -> dict[str, Any]:
     }
 
 
-def measure(apps: dict[str, Any], repeats: int = 9, calls: int = 4000) -> dict[tuple[str, str], float]:
-    os.sched_setaffinity(0, {0})
-    samples: dict[tuple[str, str], list[float]] = {}
-
-    async def run() -> None:
-        for app in apps.values():
-            for method, headers in KINDS.values():
-                await in_process.microseconds(app, method, headers, 200)  # warm-up
-        for _ in range(repeats):
-            for name, app in apps.items():
-                for kind, (method, headers) in KINDS.items():
-                    cost = await in_process.microseconds(app, method, headers, calls)
-                    samples.setdefault((name, kind), []).append(cost)
-
-    asyncio.run(run())
-    return {cell: min(costs) for cell, costs in samples.items()}
-
-
-def table(costs: dict[tuple[str, str], float], apps: list[str]) -> str:
-    lines = [
-        "| app | " + " | ".join(KINDS) + " |",
-        "| --- | " + " | ".join("---:" for _ in KINDS) + " |",
-        *(f"| {name} | " + " | ".join(f"{costs[(name, kind)]:.2f}" for kind in KINDS) + " |" for name in apps),
-    ]
+def table(costs: in_process.Costs, apps: list[str]) -> str:
+    lines = in_process.costs_table(costs, "app", apps, KINDS)
     layer = [costs[("protection layer + bare app", k)] - costs[("bare ASGI app", k)] for k in KINDS]
     lines.append("| **the layer's own cost** | " + " | ".join(f"**{cost:+.2f}**" for cost in layer) + " |")
     for count in ("1 origin", "10,000 origins"):
@@ -107,11 +79,11 @@ def table(costs: dict[tuple[str, str], float], apps: list[str]) -> str:
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-writes-") as work:
         apps = build(Path(work))
-        costs = measure(apps)
+        costs = in_process.fastest(apps, KINDS)
     print("CPU µs per request, in-process, fastest of 9 runs of 4,000 calls")
     print("(a POST that passes reaches the router's 405; a refused one gets the layer's 403, logged)\n")
     print(table(costs, list(apps)))
-    print("\n" + json.dumps({f"{name} / {kind}": round(cost, 3) for (name, kind), cost in costs.items()}))
+    print("\n" + in_process.costs_json(costs))
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """Render the answer-bearing files from the checked answers, then trim optional files.
 
 Cookiecutter runs this hook inside the freshly laid-out project. The answers'
-rules come from the project's ``cors_policy`` module, the file the service
-itself runs, so the generator and the service can never disagree. Files that
+rules come from the project's ``cors_policy`` module and the grammar modules
+it imports, the files the service itself runs, so the generator and the
+service can never disagree (:func:`load_policy`, the one loader both hooks use). Files that
 hold a free-text or CORS answer (``HOOK_RENDERED``) are copied unrendered by
 cookiecutter (``_copy_without_render``) and rendered here instead, from the
 *normalised* answers and with filters that escape each value for the format it
@@ -19,6 +20,8 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import importlib
+import importlib.machinery
 import importlib.util
 import json
 import re
@@ -87,25 +90,39 @@ class AnswerError(ValueError):
     """An answer is refused; the message names the variable, the value and the fix."""
 
 
+POLICY_PACKAGE = "service_policy"
+"""The name a project's policy modules are imported under: the package's own name is not known (or is Jinja)."""
+
+
 def load_policy(project: Path) -> ModuleType:
-    """The ``cors_policy`` module of a project tree (rendered or the template's own)."""
-    sys.dont_write_bytecode = True  # no __pycache__ left in the generated project
-    path = next(project.glob("src/*/cors_policy.py"))
-    spec = importlib.util.spec_from_file_location("cors_policy", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    """The policy modules of a project tree (rendered or the template's own), as one package.
+
+    ``cors_policy`` is imported afresh with the sibling modules it imports
+    (``origin_grammar``, ``path_prefixes``, ...), each an attribute of the
+    package returned. The package's ``__init__`` is not run (the template's
+    holds Jinja), and no bytecode is written beside the files.
+    """
+    sys.dont_write_bytecode = True  # no __pycache__ left in the template or the generated project
+    directory = next(project.glob("src/*/cors_policy.py")).parent
+    for name in [name for name in sys.modules if name.partition(".")[0] == POLICY_PACKAGE]:
+        del sys.modules[name]
+    spec = importlib.machinery.ModuleSpec(POLICY_PACKAGE, None, is_package=True)
+    spec.submodule_search_locations = [str(directory)]
+    package = importlib.util.module_from_spec(spec)
+    sys.modules[POLICY_PACKAGE] = package
+    importlib.import_module(f"{POLICY_PACKAGE}.cors_policy")
+    return package
 
 
-def normalised_answers(answers: Mapping[str, Any], policy: ModuleType) -> tuple[dict[str, Any], list[str]]:
+def normalised_answers(answers: Mapping[str, Any], service: ModuleType) -> tuple[dict[str, Any], list[str]]:
     """The answers as the service reads them, and a note for each value that was changed.
 
-    Origin and token answers become lists in canonical form, ``max_age`` an
-    integer. Raises :class:`ValueError` (the policy's ``PolicyError``, or
-    :class:`AnswerError`) naming the first refused answer.
+    ``service`` is the package :func:`load_policy` returns. Origin and token
+    answers become lists in canonical form, ``max_age`` an integer. Raises
+    :class:`ValueError` (the service's ``PolicyError``, or :class:`AnswerError`)
+    naming the first refused answer.
     """
+    policy = service.cors_policy
     credentials = answers["allow_credentials"]
     if not isinstance(credentials, bool):
         raise AnswerError(f"allow_credentials: {credentials!r} is not a boolean. Answer yes or no")
@@ -120,19 +137,19 @@ def normalised_answers(answers: Mapping[str, Any], policy: ModuleType) -> tuple[
         )
         notes += [f"{variable}: read as {o.text!r} ({', '.join(o.changes)})" for o in origins if o.changes]
         values[variable] = [origin.text for origin in origins]
-    values["partner_origins"], partner_notes = partner_origins(answers, values, policy)
+    values["partner_origins"], partner_notes = partner_origins(answers, values, service)
     notes += partner_notes
-    values["public_paths"] = policy.normalise_path_prefixes(answers["public_paths"], "public_paths")
+    values["public_paths"] = service.path_prefixes.normalise_path_prefixes(answers["public_paths"], "public_paths")
     policy.check_public_paths(values["public_paths"], setting="public_paths")
     for variable, kind in TOKEN_ANSWERS.items():
-        values[variable] = policy.normalise_tokens(answers[variable], variable, kind)
-    max_age = policy.parse_max_age(answers["max_age"], "max_age")
+        values[variable] = service.setting_values.normalise_tokens(answers[variable], variable, kind)
+    max_age = service.setting_values.parse_max_age(answers["max_age"], "max_age")
     if str(max_age) != str(answers["max_age"]).strip():
         notes.append(f"max_age: read as {max_age}")
-    if max_age > policy.CHROMIUM_MAX_AGE:
+    if max_age > service.setting_values.CHROMIUM_MAX_AGE:
         notes.append(
             f"max_age: {max_age} s is more than Chromium keeps a preflight answer "
-            f"({policy.CHROMIUM_MAX_AGE} s); Chromium browsers send a new preflight after that"
+            f"({service.setting_values.CHROMIUM_MAX_AGE} s); Chromium browsers send a new preflight after that"
         )
     values["max_age"] = max_age
     for variable in TEXT_ANSWERS:
@@ -143,10 +160,11 @@ def normalised_answers(answers: Mapping[str, Any], policy: ModuleType) -> tuple[
 
 
 def partner_origins(
-    answers: Mapping[str, Any], values: Mapping[str, Any], policy: ModuleType
+    answers: Mapping[str, Any], values: Mapping[str, Any], service: ModuleType
 ) -> tuple[list[str], list[str]]:
     """The partner origins (staging and production, so production's rules) and the notes on them."""
-    origins = policy.normalise_origins(answers["partner_origins"], "partner_origins")
+    policy = service.cors_policy
+    origins = service.origin_grammar.normalise_origins(answers["partner_origins"], "partner_origins")
     entries = [origin.text for origin in origins]
     if entries:
         policy.check_origin_rules(

@@ -2,16 +2,18 @@
 
 Names and free text are checked here: they become paths and land in every
 file format. The CORS answers are checked by ``post_gen_project``'s
-``normalised_answers`` on the template's own ``cors_policy`` module, found
-through cookiecutter's ``_repo_dir``. So a refused answer leaves no directory,
-and under ``--overwrite-if-exists`` changes nothing in an existing project.
+``normalised_answers`` on the template's own policy modules, loaded by
+``post_gen_project.load_policy`` (the one loader of both hooks) from the
+template found through cookiecutter's ``_repo_dir``. So a refused answer
+leaves no directory, and under ``--overwrite-if-exists`` changes nothing in an
+existing project.
 (cruft calls cookiecutter's ``generate_files`` without ``_repo_dir``; there the
 CORS answers are checked after rendering, in the fresh directory cruft renders into.)
 """
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import json
 import keyword
 import os
@@ -225,16 +227,6 @@ def standard_library_verdict(address: str) -> tuple[bool, str]:
     return True, ""
 
 
-def load_module(path: Path, name: str) -> ModuleType:
-    sys.dont_write_bytecode = True  # no __pycache__ left in the template
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def template_directory(answers: Mapping[str, Any]) -> Path | None:
     """The template's own directory, where cookiecutter says it is.
 
@@ -253,9 +245,21 @@ def check_cors(answers: Mapping[str, Any]) -> None:
     template = template_directory(answers)
     if template is None:
         return
-    post_gen = load_module(template / "hooks" / "post_gen_project.py", "post_gen_project")
+    post_gen = import_hook(template / "hooks", "post_gen_project")
     project = next(template.glob("*/src/*/cors_policy.py")).parents[2]
     post_gen.normalised_answers(answers, post_gen.load_policy(project))
+
+
+def import_hook(hooks: Path, name: str) -> ModuleType:
+    """The template's hook script ``name`` as a module, imported from the ``hooks`` directory.
+
+    Cookiecutter runs this hook from a rendered copy elsewhere, so the
+    template's own ``hooks`` directory is put first on the module search path.
+    """
+    sys.dont_write_bytecode = True  # no __pycache__ left in the template
+    if str(hooks) not in sys.path:
+        sys.path.insert(0, str(hooks))
+    return importlib.import_module(name)
 
 
 def main(answers: Mapping[str, Any]) -> int:

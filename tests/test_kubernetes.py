@@ -16,7 +16,7 @@ import yaml
 
 from .support.commands import run_tool, service_environment
 from .support.dockerfile import read_stages
-from .support.template import GenerateOnce, cors_policy_module, generate
+from .support.template import GenerateOnce, generate, service_module
 from .support.variants import ENVIRONMENT_ANSWERS, VARIANTS, answers_for, variants_where
 
 DNS_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
@@ -37,7 +37,7 @@ def one(resources: list[dict[str, Any]], kind: str) -> dict[str, Any]:
 def expected_origins(answers: Mapping[str, Any], environment: str) -> list[str]:
     """The environment's answered origins, normalised by the service's own rules."""
     variable = ENVIRONMENT_ANSWERS[environment]
-    return [origin.text for origin in cors_policy_module().normalise_origins(answers[variable], variable)]
+    return [origin.text for origin in service_module("origin_grammar").normalise_origins(answers[variable], variable)]
 
 
 @pytest.fixture(scope="module", params=variants_where(deploy="kubernetes"))
@@ -82,7 +82,7 @@ def test_service_accepts_the_rendered_config(project_and_name: tuple[Path, str],
     config = one(render(project, environment), "ConfigMap")["data"]
     package = next((project / "src").iterdir()).name
     read_policy = (
-        f"import json; from {package}.settings import load_cors_policy; p = load_cors_policy(); "
+        f"import json; from {package}.settings import load_settings; p = load_settings().cors_policy; "
         "print(json.dumps([p.environment, list(p.allow_origins)]))"
     )
 

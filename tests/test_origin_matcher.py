@@ -13,9 +13,12 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from .support.origin_oracle import reference_allows
-from .support.template import cors_policy_module
+from .support.template import service_module
 
-cors_policy = cors_policy_module()
+cors_policy = service_module("cors_policy")
+origin_grammar = service_module("origin_grammar")
+origin_matcher = service_module("origin_matcher")
+setting_values = service_module("setting_values")
 
 SCHEMES = st.sampled_from(["http", "https", "HTTP", "ftp"])
 LABELS = st.sampled_from(["a", "b", "app", "x-y", "1", "A", "-a", "a" * 63, "a" * 64, "*"])
@@ -51,8 +54,8 @@ def entry_lists(draw: st.DrawFn) -> list[str]:
     canonical = []
     for text in raw:
         try:
-            canonical.append(cors_policy.normalise_origin(text, "entries").text)
-        except cors_policy.PolicyError:
+            canonical.append(origin_grammar.normalise_origin(text, "entries").text)
+        except setting_values.PolicyError:
             continue
     return canonical
 
@@ -87,7 +90,7 @@ def cases(draw: st.DrawFn) -> tuple[list[str], str]:
 def test_the_matcher_agrees_with_the_reference(case: tuple[list[str], str]) -> None:
     entries, origin = case
 
-    assert cors_policy.OriginMatcher(entries)(origin) is reference_allows(entries, origin)
+    assert origin_matcher.OriginMatcher(entries)(origin) is reference_allows(entries, origin)
 
 
 def test_exact_entries_and_patterns_are_kept_in_hash_sets() -> None:
@@ -95,7 +98,7 @@ def test_exact_entries_and_patterns_are_kept_in_hash_sets() -> None:
         f"https://*.customer-{n}.example.net" for n in range(1000)
     ]
 
-    matcher = cors_policy.OriginMatcher(entries)
+    matcher = origin_matcher.OriginMatcher(entries)
 
     assert isinstance(matcher._exact, frozenset)
     assert len(matcher._exact) == 1000
@@ -135,13 +138,13 @@ def reference_rule(partners: list[str], prefixes: list[str], path: str, origin: 
 def test_rule_selection_agrees_with_the_reference(case: tuple[list[str], list[str], str, str | None]) -> None:
     partners, prefixes, path, origin = case
     policy = cors_policy.CorsPolicy(
-        cors_policy.Environment.PRODUCTION,
-        ("https://app.example.com",),
-        True,
-        ("GET",),
-        (),
-        (),
-        600,
+        environment=cors_policy.Environment.PRODUCTION,
+        allow_origins=("https://app.example.com",),
+        allow_credentials=True,
+        allow_methods=("GET",),
+        allow_headers=(),
+        expose_headers=(),
+        max_age=600,
         partner_origins=tuple(partners),
         public_paths=tuple(prefixes),
     )

@@ -15,9 +15,10 @@ from collections.abc import Sequence
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from .support.template import cors_policy_module
+from .support.template import service_module
 
-cors_policy = cors_policy_module()
+path_prefixes = service_module("path_prefixes")
+setting_values = service_module("setting_values")
 
 
 def reference_cover(prefixes: Sequence[str], path: str) -> str | None:
@@ -40,7 +41,7 @@ PREFIXES = st.lists(SEGMENTS.filter(lambda s: s not in ("", ".", "..", "%2e")), 
 @example(prefixes=["/hooks", "/hooks/stripe"], path="/hooks/stripe/x")
 @example(prefixes=["/hooks"], path="/hooks/../account")
 def test_the_matcher_agrees_with_the_reference(prefixes: list[str], path: str) -> None:
-    assert cors_policy.PathPrefixes(prefixes)(path) == reference_cover(prefixes, path)
+    assert path_prefixes.PathPrefixes(prefixes)(path) == reference_cover(prefixes, path)
 
 
 ENTRY_TEXT = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=30)
@@ -50,11 +51,11 @@ ENTRY_TEXT = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_
 @given(entry=st.one_of(ENTRY_TEXT, ENTRY_TEXT.map(lambda text: "/" + text), PATHS))
 def test_a_canonical_prefix_is_accepted_as_it_is_and_refusals_name_the_setting(entry: str) -> None:
     try:
-        canonical = cors_policy.normalise_path_prefix(entry, "CSRF_EXEMPT_PATHS")
-    except cors_policy.PolicyError as refusal:
+        canonical = path_prefixes.normalise_path_prefix(entry, "CSRF_EXEMPT_PATHS")
+    except setting_values.PolicyError as refusal:
         assert str(refusal).startswith(f"CSRF_EXEMPT_PATHS: {entry!r} ")
         assert "\n" not in str(refusal)
         return
-    assert cors_policy.normalise_path_prefix(canonical, "CSRF_EXEMPT_PATHS") == canonical
+    assert path_prefixes.normalise_path_prefix(canonical, "CSRF_EXEMPT_PATHS") == canonical
     assert canonical == "/" or not canonical.endswith("/")
-    assert cors_policy.PathPrefixes([canonical])(canonical) == canonical
+    assert path_prefixes.PathPrefixes([canonical])(canonical) == canonical

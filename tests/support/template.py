@@ -1,8 +1,9 @@
-"""The template on disk: where it is, generating from it, and loading its plain Python files."""
+"""The template on disk: where it is, generating from it, and importing its hooks and policy modules."""
 
 from __future__ import annotations
 
-import importlib.util
+import functools
+import importlib
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 from cookiecutter.main import cookiecutter
 
 TEMPLATE = Path(__file__).resolve().parents[2]
+HOOKS = TEMPLATE / "hooks"
 
 GenerateOnce = Callable[[str, Mapping[str, Any]], Path]
 """The ``generated`` fixture: ``generated(name, answers)`` is the project of ``answers``, once per answer set."""
@@ -23,21 +25,27 @@ def generate(output_dir: Path, answers: Mapping[str, Any] | None = None) -> Path
     return Path(project)
 
 
-def load_module(path: Path, name: str) -> ModuleType:
-    """Import the Python file ``path`` as the module ``name`` (registered in ``sys.modules``)."""
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
+def hook_module(name: str) -> ModuleType:
+    """A hook script as a module (its Jinja line sits under the ``__main__`` guard).
+
+    Imported as ``pre_gen_project`` imports ``post_gen_project``: from the
+    template's ``hooks`` directory, first on the module search path.
+    """
+    if str(HOOKS) not in sys.path:
+        sys.path.insert(0, str(HOOKS))
+    return importlib.import_module(name)
+
+
+def service_module(name: str) -> ModuleType:
+    """One of the template's own policy modules (``cors_policy``, ``origin_grammar``, ...), as the hook loads them."""
+    module: ModuleType = getattr(policy_package(), name)
     return module
 
 
-def hook_module(name: str) -> ModuleType:
-    """A hook script as a module (the Jinja line sits under its ``__main__`` guard)."""
-    return load_module(TEMPLATE / "hooks" / f"{name}.py", f"template_{name}")
+@functools.cache
+def policy_package() -> ModuleType:
+    """The template's policy modules, loaded once by ``post_gen_project.load_policy``, the hooks' one loader.
 
-
-def cors_policy_module() -> ModuleType:
-    """The template's own ``cors_policy.py``, loaded by the generator hook's own loader."""
+    Once, so that every module's ``PolicyError`` is the same class.
+    """
     return hook_module("post_gen_project").load_policy(TEMPLATE / "{{cookiecutter.project_slug}}")

@@ -17,7 +17,8 @@ running service with them rather than read the settings back.
 
 from __future__ import annotations
 
-from {{ cookiecutter.package_name }}.cors_policy import ALL_ORIGINS, Environment, normalise_origin
+from {{ cookiecutter.package_name }}.cors_policy import Environment
+from {{ cookiecutter.package_name }}.origin_grammar import ALL_ORIGINS, normalise_origin
 
 ANSWERED_ORIGINS: dict[Environment, list[str]] = {
     Environment.DEVELOPMENT: {{ list_of(cookiecutter.dev_origins, "    ") }},

@@ -7,7 +7,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from {{ cookiecutter.package_name }}.app import create_app
-from {{ cookiecutter.package_name }}.cors_policy import ALL_ORIGINS, Environment
+from {{ cookiecutter.package_name }}.cors_policy import Environment
+from {{ cookiecutter.package_name }}.origin_grammar import ALL_ORIGINS
 from {{ cookiecutter.package_name }}.settings import Settings
 
 from .answers import ALL_CASES, ANSWERED_ORIGINS, CREDENTIALS, EXPOSED, HEADERS, LOOKALIKE_CASES, MAX_AGE, METHODS

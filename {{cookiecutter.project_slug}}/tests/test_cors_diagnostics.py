@@ -8,7 +8,7 @@ import logging
 import pytest
 from fastapi.testclient import TestClient
 
-from {{ cookiecutter.package_name }}.refusal_log import LOGGED_VALUE_LIMIT
+from {{ cookiecutter.package_name }}.refusal_log import VALUE_LIMIT
 
 from .cors_requests import ClientFactory, preflight
 
@@ -101,7 +101,7 @@ def test_a_hostile_origin_cannot_break_or_flood_the_line(client: TestClient, cap
     assert "\n" not in line
     assert line.count('environment="') == 1
     assert 'origin="https://evil.test\\" environment=\\"production' in line
-    assert len(line) < LOGGED_VALUE_LIMIT + 300
+    assert len(line) < VALUE_LIMIT + 300
 
 
 DEVELOPMENT_FRONTEND = "http://localhost:5173"

@@ -15,7 +15,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from {{ cookiecutter.package_name }}.cli import main
-from {{ cookiecutter.package_name }}.cors_policy import Environment, OriginMatcher, normalise_origin
+from {{ cookiecutter.package_name }}.cors_policy import Environment
+from {{ cookiecutter.package_name }}.origin_grammar import normalise_origin
+from {{ cookiecutter.package_name }}.origin_matcher import OriginMatcher
 
 from .answers import ANSWERED_ORIGINS, concrete_origins
 from .cors_requests import ClientFactory, preflight

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from {{ cookiecutter.package_name }}.cors_policy import (
-    OriginMatcher,
-    PathPrefixes,
-    PolicyError,
-    normalise_origin,
-    normalise_origins,
-    normalise_path_prefix,
-)
+from {{ cookiecutter.package_name }}.origin_grammar import normalise_origin, normalise_origins
+from {{ cookiecutter.package_name }}.origin_matcher import OriginMatcher
+from {{ cookiecutter.package_name }}.path_prefixes import PathPrefixes, normalise_path_prefix
+from {{ cookiecutter.package_name }}.setting_values import PolicyError
 
 
 @pytest.mark.parametrize(
@@ -53,6 +49,8 @@ def test_accepted_entries_and_their_canonical_form(entry: str, canonical: str) -
         "https://app_name.example.com",
         "https://",
         "https://app.example.com:8\u0663",
+        "http://[::1",
+        "http://[::1]x",
         "https://1.2.3",
         "https://" + "a." * 127 + "com",
     ],
@@ -138,6 +136,21 @@ def test_a_port_wildcard_matches_any_port_or_none(origin: str) -> None:
 )
 def test_a_port_wildcard_matches_nothing_else(origin: str) -> None:
     assert not ANY_PORT(origin)
+
+
+@pytest.mark.parametrize(
+    ("origin", "allowed"),
+    [
+        ("http://[::1]:8000", True),
+        ("http://[::1]", True),
+        ("http://[::1", False),
+        ("http://[::1]x", False),
+        ("http://[::1]:", False),
+        ("http://[::2]:8000", False),
+    ],
+)
+def test_an_ipv6_port_wildcard_reads_the_bracketed_address_whole(origin: str, allowed: bool) -> None:
+    assert OriginMatcher(["http://[::1]:*"])(origin) is allowed
 
 
 @pytest.mark.parametrize(

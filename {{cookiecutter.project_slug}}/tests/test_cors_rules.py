@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.bounded_cache import MAX_ENTRIES
 from {{ cookiecutter.package_name }}.cors_policy import Environment
-from {{ cookiecutter.package_name }}.settings import ConfigurationError, Settings, load_cors_policy
+from {{ cookiecutter.package_name }}.settings import ConfigurationError, Settings, load_settings
 {%- if cookiecutter.partner_origins and cookiecutter.public_paths %}
 
 from .answers import PARTNER_ORIGINS, PUBLIC_PATHS, concrete_origins
@@ -190,7 +190,7 @@ def test_ambiguous_or_unsafe_rules_are_refused(
         monkeypatch.setenv(name.upper(), str(value))
 
     with pytest.raises(ConfigurationError, match=r"^[A-Z_]+: ") as refused:
-        load_cors_policy()
+        load_settings()
 
     assert message in str(refused.value)
 {%- if cookiecutter.partner_origins %}

@@ -13,7 +13,7 @@ from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.bounded_cache import MAX_ENTRIES, MAX_KEY_BYTES
 from {{ cookiecutter.package_name }}.cors_fastapi import CORSFastAPI
 from {{ cookiecutter.package_name }}.cors_middleware import PolicyCORSMiddleware
-from {{ cookiecutter.package_name }}.cors_policy import OriginMatcher
+from {{ cookiecutter.package_name }}.origin_matcher import OriginMatcher
 from {{ cookiecutter.package_name }}.settings import Settings
 
 from .cors_requests import client_of, preflight, stock_starlette_client

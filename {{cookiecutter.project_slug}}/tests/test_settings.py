@@ -8,17 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from {{ cookiecutter.package_name }}.cors_policy import Environment
-from {{ cookiecutter.package_name }}.settings import (
-    ORIGIN_PROFILES,
-    ConfigurationError,
-    Settings,
-    load_cors_policy,
-{%- if cookiecutter.origin_registry == "database" %}
-    load_settings,
-{%- endif %}
-)
+from {{ cookiecutter.package_name }}.settings import ORIGIN_PROFILES, ConfigurationError, Settings, load_settings
 
 
 @pytest.mark.parametrize(
@@ -28,20 +21,20 @@ from {{ cookiecutter.package_name }}.settings import (
 def test_origins_read_as_comma_list_or_json_array(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
     monkeypatch.setenv("CORS_ALLOW_ORIGINS", value)
 
-    assert load_cors_policy().allow_origins == ("https://a.example.com", "https://b.example.com")
+    assert load_settings().cors_policy.allow_origins == ("https://a.example.com", "https://b.example.com")
 
 
 def test_a_single_origin_is_a_list_not_a_string(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CORS_ALLOW_ORIGINS", "https://a.example.com")
 
-    assert load_cors_policy().allow_origins == ("https://a.example.com",)
+    assert load_settings().cors_policy.allow_origins == ("https://a.example.com",)
 
 
 def test_an_override_replaces_the_profile(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("APP_ENV", "production")
     monkeypatch.setenv("CORS_ALLOW_ORIGINS", "https://only.example.com")
 
-    assert load_cors_policy().allow_origins == ("https://only.example.com",)
+    assert load_settings().cors_policy.allow_origins == ("https://only.example.com",)
 
 
 @pytest.mark.parametrize("environment", list(Environment))
@@ -49,7 +42,7 @@ def test_each_environment_uses_its_profile(monkeypatch: pytest.MonkeyPatch, envi
     monkeypatch.setenv("APP_ENV", environment.value)
     profile = Environment.DEVELOPMENT if environment is Environment.TEST else environment
 
-    policy = load_cors_policy()
+    policy = load_settings().cors_policy
 
     assert policy.environment is environment
     assert len(policy.allow_origins) == len(ORIGIN_PROFILES[profile])
@@ -61,7 +54,7 @@ def test_method_and_header_lists_and_max_age_are_read(monkeypatch: pytest.Monkey
     monkeypatch.setenv("CORS_EXPOSE_HEADERS", "")
     monkeypatch.setenv("CORS_MAX_AGE", "30")
 
-    policy = load_cors_policy()
+    policy = load_settings().cors_policy
 
     assert policy.allow_methods == ("GET", "POST")
     assert policy.allow_headers == ("X-Trace-Id",)
@@ -116,17 +109,24 @@ def test_a_bad_configuration_is_refused_naming_the_variable(
         monkeypatch.setenv(name, value)
 
     with pytest.raises(ConfigurationError) as refused:
-        load_cors_policy()
+        load_settings()
 
     assert named in str(refused.value)
     assert "\n" not in str(refused.value)
+
+
+def test_settings_that_break_a_safety_rule_cannot_be_built() -> None:
+    refusal = r"CORS_ALLOW_ORIGINS: '\*' allows every origin, which is refused in production"
+
+    with pytest.raises(ValidationError, match=refusal):
+        Settings(app_env="production", cors_allow_origins="*")
 
 
 def test_a_bad_boolean_says_what_to_write(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CORS_ALLOW_CREDENTIALS", "maybe")
 
     with pytest.raises(ConfigurationError, match=r"^CORS_ALLOW_CREDENTIALS: 'maybe' is refused: .* true or false$"):
-        load_cors_policy()
+        load_settings()
 {%- if cookiecutter.origin_registry == "database" %}
 
 

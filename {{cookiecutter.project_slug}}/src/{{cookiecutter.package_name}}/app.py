@@ -18,7 +18,7 @@ from .origin_store import OriginStore
 {% endif -%}
 from .request_id import RequestIdMiddleware, add_request_id_to_access_log
 from .routes import router
-from .settings import Settings, load_cors_policy, load_settings
+from .settings import Settings, load_settings
 
 TITLE = {{ cookiecutter.project_name | python_string }}
 DESCRIPTION = {{ cookiecutter.package_name }}.__doc__ or ""
@@ -31,7 +31,7 @@ def create_app(settings: Settings | None = None) -> CORSFastAPI:
     when the configuration is refused.
     """
     settings = settings or load_settings()
-    policy = load_cors_policy(settings)
+    policy = settings.cors_policy
 {%- if cookiecutter.origin_registry == "database" %}
     store = OriginStore(settings.database_url)
     registry = OriginRegistry.open(store, policy, settings.cors_registry_refresh_seconds)

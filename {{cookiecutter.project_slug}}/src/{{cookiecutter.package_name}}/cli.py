@@ -20,13 +20,14 @@ from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 from .cors_explain import explain
-from .cors_policy import Environment, PolicyError, normalise_tokens
+from .cors_policy import Environment
 from .cors_reasons import CrossOriginRequest
 from .cors_verify import VerifyUsageError, verify
 {%- if cookiecutter.origin_registry == "database" %}
 from .registry_cli import add_commands as add_registry_commands
 {%- endif %}
-from .settings import ConfigurationError, load_cors_policy, load_other_policies, load_settings
+from .setting_values import PolicyError, normalise_tokens
+from .settings import ConfigurationError, load_other_policies, load_settings
 
 PROGRAM = "{{ cookiecutter.package_name }}"
 USAGE_ERROR = 2
@@ -128,7 +129,7 @@ def run_explain(arguments: argparse.Namespace) -> int:
 
 def run_verify(arguments: argparse.Namespace) -> int:
     settings = load_settings(**({} if arguments.env is None else {"app_env": arguments.env}))
-    policy = load_cors_policy(settings)
+    policy = settings.cors_policy
     others = load_other_policies(settings.app_env)
     report = verify(arguments.base_url, policy, others, arguments.path, arguments.timeout)
     print(report.json_text() if arguments.json else report.text())

@@ -22,8 +22,9 @@ from starlette.types import ASGIApp, Message
 
 from .app import create_app
 from .cors_fastapi import CORSFastAPI
-from .cors_policy import Environment, OriginMatcher
+from .cors_policy import Environment
 from .cors_reasons import BrokenRule, CrossOriginRequest, OriginCheck, broken_rules, explanation
+from .origin_matcher import OriginMatcher
 from .refused_preflights import logger as refusal_log
 from .settings import ConfigurationError, load_other_policies, load_settings
 

@@ -17,9 +17,11 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .bounded_cache import BoundedCache
-from .cors_policy import CorsPolicy, CorsRule, Environment, OriginMatcher, RuleName, RuleSelector
+from .cors_policy import CorsPolicy, CorsRule, Environment, RuleName, RuleSelector
+from .origin_matcher import OriginMatcher
 from .preflight_cache import PreflightAnswer, PreflightCache, PreflightQuestion, RawHeaders, preflight_question
 from .refused_preflights import PreflightRefusals
+from .simple_response_headers import SimpleResponseHeaders
 
 CurrentMatcher = Callable[[], OriginMatcher]
 """Returns the matcher in force now; a new object whenever the allowed origins change."""
@@ -53,7 +55,9 @@ class PolicyCORSMiddleware(CORSMiddleware):
     Starlette's answer to a preflight is kept in a :class:`PreflightCache` and
     sent again to the same question, without building a response or entering
     the routes. A refused preflight is logged whether its answer is new or
-    kept (:class:`PreflightRefusals`, rate-limited).
+    kept (:class:`PreflightRefusals`, rate-limited). The response to every
+    other request gets the headers Starlette's ``send`` gave once for its
+    ``Origin`` (:class:`~.simple_response_headers.SimpleResponseHeaders`).
     """
 
     def __init__(self, app: ASGIApp, rule: CorsRule, environment: Environment, current_matcher: CurrentMatcher) -> None:
@@ -70,17 +74,21 @@ class PolicyCORSMiddleware(CORSMiddleware):
         self.current_matcher = current_matcher
         self.preflight_cache = PreflightCache(current_matcher())
         self.refusals = PreflightRefusals(rule, environment)
+        self.simple_responses = SimpleResponseHeaders(self, current_matcher)
 
     def is_allowed_origin(self, origin: str) -> bool:
         return self.current_matcher()(origin)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "OPTIONS":
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        if scope["method"] == "OPTIONS":
             question = preflight_question(scope["headers"])
             if question is not None:
                 await self.preflight_answer(question, scope).send(send)
                 return
-        await super().__call__(scope, receive, send)
+        await self.simple_responses(scope, receive, send)
 
     def preflight_answer(self, question: PreflightQuestion, scope: Scope) -> PreflightAnswer:
         """The answer kept for ``question``, or Starlette's new one, kept; a refusal is logged either way."""
@@ -100,11 +108,12 @@ class PolicyCORSMiddleware(CORSMiddleware):
             headers = without_cors_headers(headers)
         return PreflightAnswer(response.status_code, headers, bytes(response.body), refused=response.status_code == 400)
 
-    async def simple_response(self, scope: Scope, receive: Receive, send: Send, request_headers: Headers) -> None:
+    async def send(self, message: Message, send: Send, request_headers: Headers) -> None:
+        """Starlette's CORS headers on a response; to a refused ``Origin``, without ``Access-Control-*``."""
         origin = request_headers.get("origin")
-        if origin is not None and not self.is_allowed_origin(origin):
+        if message["type"] == "http.response.start" and origin is not None and not self.is_allowed_origin(origin):
             send = partial(send_without_cors_headers, send=send)
-        await super().simple_response(scope, receive, send, request_headers)
+        await super().send(message, send, request_headers)
 
     def preflight_response(self, request_headers: Headers) -> Response:
         """Starlette's answer to a preflight; a refusal is also logged, once, and explained in development."""

@@ -16,19 +16,11 @@ from dataclasses import dataclass
 
 from starlette.middleware.cors import ALL_METHODS, SAFELISTED_HEADERS
 
-from .cors_policy import (
-    CorsRule,
-    Environment,
-    NormalisedOrigin,
-    OriginMatcher,
-    PolicyError,
-    RuleName,
-    is_pattern,
-    normalise_origin,
-)
-
-QUOTED_VALUE_LIMIT = 200
-"""Longer request values are cut in an explanation, so a hostile client cannot flood it."""
+from .cors_policy import CorsRule, Environment, RuleName
+from .origin_grammar import NormalisedOrigin, is_pattern, normalise_origin, origin_parts
+from .origin_matcher import OriginMatcher
+from .refusal_log import cut
+from .setting_values import PolicyError
 
 SIMPLE_METHODS = frozenset({"GET", "HEAD", "POST"})
 SIMPLE_HEADERS = frozenset({"accept", "accept-language", "content-language"})
@@ -216,27 +208,12 @@ def as_browser_sends(origin: str) -> NormalisedOrigin | None:
         return None
     if authority == rest:
         return form
-    cut = "removed the trailing slash" if rest == f"{authority}/" else "removed the path"
-    return NormalisedOrigin(form.text, (*form.changes, cut))
-
-
-def origin_parts(origin: str) -> tuple[str, str, str]:
-    """Scheme, host and port of a canonical origin entry (port ``""`` when absent)."""
-    scheme, _, authority = origin.partition("://")
-    if authority.startswith("["):
-        host, _, tail = authority.partition("]")
-        return scheme, f"{host}]", tail[1:]
-    host, _, port = authority.partition(":")
-    return scheme, host, port
+    dropped = "removed the trailing slash" if rest == f"{authority}/" else "removed the path"
+    return NormalisedOrigin(form.text, (*form.changes, dropped))
 
 
 def port_name(port: str) -> str:
     return f"port {port}" if port else "the default port"
-
-
-def cut(value: str) -> str:
-    """``value``, cut when long."""
-    return value if len(value) <= QUOTED_VALUE_LIMIT else value[:QUOTED_VALUE_LIMIT] + "...(cut)"
 
 
 def quoted(value: str) -> str:

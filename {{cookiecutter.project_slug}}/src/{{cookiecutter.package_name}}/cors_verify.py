@@ -29,8 +29,9 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from .cors_policy import ALL_ORIGINS, DEFAULT_PORTS, CorsPolicy, Environment
-from .cors_reasons import SIMPLE_METHODS, origin_parts
+from .cors_policy import CorsPolicy, Environment
+from .cors_reasons import SIMPLE_METHODS
+from .origin_grammar import ALL_ORIGINS, DEFAULT_PORTS, origin_parts
 
 USER_AGENT = "cors-verify"
 BODY_BYTES_READ = 65536

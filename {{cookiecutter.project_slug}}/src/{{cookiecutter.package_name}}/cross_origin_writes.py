@@ -32,7 +32,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .cors_fastapi import CORSFastAPI
 from .cors_middleware import CurrentMatcher
-from .cors_policy import CorsPolicy, Environment, OriginMatcher, PathPrefixes
+from .cors_policy import CorsPolicy, Environment
+from .origin_matcher import OriginMatcher
+from .path_prefixes import PathPrefixes
 from .refusal_log import RefusalLog, structured_line
 
 logger = logging.getLogger("{{ cookiecutter.package_name }}")
@@ -210,7 +212,7 @@ class CrossOriginWriteProtection:
             await self.app(scope, receive, send)
             return
         refusal = RefusedWrite(origin, sec_fetch_site, method, path, self.environment, decision.reason)
-        self.refusal_log.warning(refusal.log_line(), refusal.fields())
+        self.refusal_log.warning(lambda: refusal)
         await JSONResponse(REFUSED_BODY, status_code=403)(scope, receive, send)
 
 

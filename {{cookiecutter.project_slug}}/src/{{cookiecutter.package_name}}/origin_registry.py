@@ -33,9 +33,12 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
-from .cors_policy import CorsPolicy, OriginMatcher, PolicyError, check_origin_rules, normalise_origin
+from .cors_policy import CorsPolicy, check_origin_rules
+from .origin_grammar import normalise_origin
+from .origin_matcher import OriginMatcher
 from .origin_notifications import listen
 from .origin_store import OriginStore, RegistryUnavailableError
+from .setting_values import PolicyError
 
 logger = logging.getLogger(__name__)
 

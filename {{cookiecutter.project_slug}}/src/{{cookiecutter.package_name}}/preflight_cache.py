@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from starlette.types import Send
 
 from .bounded_cache import BoundedCache
-from .cors_policy import OriginMatcher
+from .origin_matcher import OriginMatcher
 
 RawHeaders = list[tuple[bytes, bytes]]
 

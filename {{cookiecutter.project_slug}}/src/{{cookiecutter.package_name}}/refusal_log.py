@@ -4,7 +4,9 @@ A client decides how many refusals it provokes, so each refusal cannot cost a
 log line. :class:`RefusalLog` writes at most ``per_second`` lines a second on
 average (a token bucket that holds ``burst`` lines), counts the lines it drops,
 and when it writes again it first writes one line saying how many it dropped.
-Callers write each refusal as :func:`structured_line`: one short line of ``key="value"`` pairs.
+It asks for a refusal's line only when it writes one, so a dropped line costs
+no work. Callers write each refusal as :func:`structured_line`: one short line
+of ``key="value"`` pairs, each value :func:`cut` when long.
 """
 
 from __future__ import annotations
@@ -14,30 +16,42 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
+from typing import Protocol
 
 DEFAULT_PER_SECOND = 5.0
 DEFAULT_BURST = 5
 
-LOGGED_VALUE_LIMIT = 200
-"""Longer request values are cut in the log, so a hostile client cannot flood it."""
+VALUE_LIMIT = 200
+"""Longer request values are cut in a log line or an explanation, so a hostile client cannot flood either."""
+
+
+def cut(value: str) -> str:
+    """``value``, cut after :data:`VALUE_LIMIT` characters when longer."""
+    return value if len(value) <= VALUE_LIMIT else value[:VALUE_LIMIT] + "...(cut)"
 
 
 def structured_line(event: str, fields: Mapping[str, str]) -> str:
     """``key="value"`` pairs; values are JSON-quoted and cut, so the line stays one short line."""
-    pairs = (f"{key}={json.dumps(_cut(value))}" for key, value in fields.items())
+    pairs = (f"{key}={json.dumps(cut(value))}" for key, value in fields.items())
     return f"{event}: " + " ".join(pairs)
 
 
-def _cut(value: str) -> str:
-    return value if len(value) <= LOGGED_VALUE_LIMIT else value[:LOGGED_VALUE_LIMIT] + "...(cut)"
+class Refusal(Protocol):
+    """A refusal as the log writes it: its line, and the fields attached to the record."""
+
+    def log_line(self) -> str: ...
+
+    def fields(self) -> Mapping[str, str]: ...
 
 
 class RefusalLog:
     """Rate-limited warnings, one limit per instance: share one instance per kind of refusal.
 
-    ``warning(message, fields)`` writes ``message`` at WARNING level with
-    ``fields`` attached to the record as the attribute named ``extra_key``
-    (for structured log handlers), unless the limit is reached.
+    ``warning(refusal)`` writes the refusal's line at WARNING level with its
+    fields attached to the record as the attribute named ``extra_key`` (for
+    structured log handlers), unless the limit is reached. ``refusal`` is a
+    callable, called only for a line written: during a flood, working out
+    what a dropped line would have said costs nothing.
     """
 
     def __init__(
@@ -60,8 +74,8 @@ class RefusalLog:
         self._filled_at = clock()
         self._lock = threading.Lock()
 
-    def warning(self, message: str, fields: Mapping[str, str]) -> bool:
-        """Write the warning unless over the limit; return whether it was written."""
+    def warning(self, refusal: Callable[[], Refusal]) -> bool:
+        """Write ``refusal()``'s line unless over the limit; return whether it was written."""
         with self._lock:
             now = self.clock()
             elapsed = max(0.0, now - self._filled_at)
@@ -72,6 +86,7 @@ class RefusalLog:
                 return False
             self._tokens -= 1
             suppressed, self.suppressed = self.suppressed, 0
+        written = refusal()
         if suppressed:
             count = {"suppressed": str(suppressed)}
             self.logger.warning(
@@ -81,5 +96,5 @@ class RefusalLog:
                 extra={self.extra_key: count},
                 stacklevel=2,
             )
-        self.logger.warning("%s", message, extra={self.extra_key: dict(fields)}, stacklevel=2)
+        self.logger.warning("%s", written.log_line(), extra={self.extra_key: dict(written.fields())}, stacklevel=2)
         return True

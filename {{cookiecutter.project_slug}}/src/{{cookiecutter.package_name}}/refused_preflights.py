@@ -3,8 +3,10 @@
 Starlette has decided before this module is asked; :mod:`.cors_reasons` names
 the rules of the refusing :class:`~.cors_policy.CorsRule` that the preflight
 broke. Every refusal costs at most a share of a rate-limited log
-(:class:`~.refusal_log.RefusalLog`), and its line carries the request's ID. In
-development only, the 400 answer's body says why too, as ``cors explain`` would.
+(:class:`~.refusal_log.RefusalLog`), and its line carries the request's ID; the
+broken rules are worked out only for a line written, so a flood of refusals
+costs little. In development only, the 400 answer's body says why too, as
+``cors explain`` would.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from dataclasses import dataclass
 from starlette.datastructures import Headers
 from starlette.responses import PlainTextResponse, Response
 
-from .cors_policy import CorsRule, Environment, OriginMatcher
+from .cors_policy import CorsRule, Environment
 from .cors_reasons import BrokenRule, CrossOriginRequest, broken_rules, explanation
+from .origin_matcher import OriginMatcher
 from .refusal_log import RefusalLog, structured_line
 from .request_id import current_request_id
 
@@ -58,25 +61,34 @@ class PreflightRefusals:
 
     def answer(self, refusal: Response, request_headers: Headers, matcher: OriginMatcher) -> Response:
         """Log Starlette's ``refusal`` of a preflight and return it; in development, its body says why."""
-        rules = self.log_refusal(request_headers, matcher)
-        if self.environment is Environment.DEVELOPMENT:
-            return explained_refusal(refusal, rules)
-        return refusal
+        if self.environment is not Environment.DEVELOPMENT:
+            self.log_refusal(request_headers, matcher)
+            return refusal
+        rules = self.rules_broken_by(request_headers, matcher)
+        self.log.warning(lambda: self.refusal_of(request_headers, rules))
+        return explained_refusal(refusal, rules)
 
-    def log_refusal(self, request_headers: Headers, matcher: OriginMatcher) -> list[BrokenRule]:
-        """Log a refused preflight, refused under ``matcher`` (the one in force); return the rules it broke."""
-        request = preflight_request(request_headers)
-        rules = broken_rules(self.rule, matcher, self.environment, request)
-        refusal = RefusedPreflight(
-            origin=request.origin,
-            method=request.method,
+    def log_refusal(self, request_headers: Headers, matcher: OriginMatcher) -> bool:
+        """Log a preflight refused under ``matcher`` (the one in force); return whether the line was written.
+
+        The rules it broke are worked out only for a line the rate limit lets through.
+        """
+        return self.log.warning(
+            lambda: self.refusal_of(request_headers, self.rules_broken_by(request_headers, matcher))
+        )
+
+    def rules_broken_by(self, request_headers: Headers, matcher: OriginMatcher) -> list[BrokenRule]:
+        return broken_rules(self.rule, matcher, self.environment, preflight_request(request_headers))
+
+    def refusal_of(self, request_headers: Headers, rules: list[BrokenRule]) -> RefusedPreflight:
+        return RefusedPreflight(
+            origin=request_headers["origin"],
+            method=request_headers["access-control-request-method"],
             headers=request_headers.get("access-control-request-headers", ""),
             environment=self.environment,
             rules=tuple(rule.rule for rule in rules),
             request_id=current_request_id() or "",
         )
-        self.log.warning(refusal.log_line(), refusal.fields())
-        return rules
 
 
 def preflight_request(request_headers: Headers) -> CrossOriginRequest:

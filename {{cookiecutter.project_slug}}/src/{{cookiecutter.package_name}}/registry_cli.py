@@ -16,7 +16,7 @@ from typing import Any
 
 from .origin_registry import Change, OriginRegistry, RefusedOriginsError
 from .origin_store import OriginStore, RegistryUnavailableError
-from .settings import ConfigurationError, load_cors_policy, load_settings
+from .settings import ConfigurationError, load_settings
 
 
 def add_commands(commands: argparse._SubParsersAction[Any], program: str) -> None:
@@ -45,7 +45,7 @@ def open_registry() -> OriginRegistry:
     """The configured database's registry, opened as the service opens it."""
     settings = load_settings()
     store = OriginStore(settings.database_url)
-    return OriginRegistry.open(store, load_cors_policy(settings), settings.cors_registry_refresh_seconds)
+    return OriginRegistry.open(store, settings.cors_policy, settings.cors_registry_refresh_seconds)
 
 
 def run(action: str, entries: Sequence[str]) -> list[str]:

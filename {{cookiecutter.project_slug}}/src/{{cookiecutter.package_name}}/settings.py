@@ -16,7 +16,9 @@
 ``APP_ENV`` picks the origin profile; every ``CORS_*`` variable, when set,
 replaces that part of the configuration (it does not add to it). Lists may be
 written as comma-separated text or as a JSON array. The values are checked by
-the same rules the project generator applied to its answers.
+the same rules the project generator applied to its answers, when the
+settings are built: a :class:`Settings` holds its checked CORS policy, and
+:func:`load_settings` turns every refusal into one line.
 """
 
 from __future__ import annotations
@@ -25,14 +27,21 @@ from __future__ import annotations
 import math
 import re
 {% endif -%}
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, Self
 
 {% if cookiecutter.origin_registry == "database" -%}
-from pydantic import SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 {% else -%}
-from pydantic import ValidationError, ValidationInfo, field_validator
+from pydantic import PrivateAttr, ValidationError, ValidationInfo, field_validator, model_validator
 {% endif -%}
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -40,16 +49,14 @@ from .cors_policy import (
     PARTNER_METHODS,
     CorsPolicy,
     Environment,
-    PolicyError,
     check_exempt_paths,
     check_origin_rules,
     check_partner_origins,
     check_public_paths,
-    normalise_origins,
-    normalise_path_prefixes,
-    normalise_tokens,
-    parse_max_age,
 )
+from .origin_grammar import normalise_origins
+from .path_prefixes import normalise_path_prefixes
+from .setting_values import PolicyError, normalise_tokens, parse_max_age
 
 ORIGIN_PROFILES: Final[Mapping[Environment, tuple[str, ...]]] = MappingProxyType(
     {
@@ -60,7 +67,7 @@ ORIGIN_PROFILES: Final[Mapping[Environment, tuple[str, ...]]] = MappingProxyType
 )
 """Allowed origins per environment, as answered when the service was generated.
 
-The test environment uses the development origins.
+An environment uses the profile of its :attr:`~.cors_policy.Environment.origin_profile`.
 """
 
 PARTNER_PROFILES: Final[Mapping[Environment, tuple[str, ...]]] = MappingProxyType(
@@ -74,7 +81,9 @@ PARTNER_PROFILES: Final[Mapping[Environment, tuple[str, ...]]] = MappingProxyTyp
 
 StringList = Annotated[tuple[str, ...], NoDecode]
 """A list setting: the validators read comma-separated text or a JSON array, never pydantic's own JSON decoding."""
+
 {%- if cookiecutter.origin_registry == "database" %}
+
 
 REFRESH_SECONDS_RANGE: Final = (0.5, 3600.0)
 """How often the stored origins may be re-read: not a busy loop, not staler than an hour."""
@@ -84,133 +93,6 @@ ADMIN_TOKEN_MIN_LENGTH: Final = 32
 
 _DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 _VISIBLE_ASCII = re.compile(r"[!-~]+")
-{%- endif %}
-
-
-class Settings(BaseSettings):
-    """The service's configuration; see ``.env.example`` for every variable."""
-
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True)
-
-    app_env: Environment = Environment.DEVELOPMENT
-    cors_allow_origins: Annotated[tuple[str, ...] | None, NoDecode] = None
-    cors_allow_credentials: bool = {{ cookiecutter.allow_credentials }}
-    cors_allow_methods: StringList = {{ tuple_of(cookiecutter.allow_methods, "    ") }}
-    cors_allow_headers: StringList = {{ tuple_of(cookiecutter.allow_headers, "    ") }}
-    cors_expose_headers: StringList = {{ tuple_of(cookiecutter.expose_headers, "    ") }}
-    cors_max_age: int = {{ cookiecutter.max_age }}
-    cors_partner_origins: Annotated[tuple[str, ...] | None, NoDecode] = None
-    cors_partner_methods: StringList = PARTNER_METHODS
-    cors_partner_headers: StringList = ()
-    cors_public_paths: StringList = {{ tuple_of(cookiecutter.public_paths, "    ") }}
-    csrf_protection: bool = True
-    csrf_exempt_paths: StringList = ()
-{%- if cookiecutter.origin_registry == "database" %}
-    database_url: str = "sqlite:///origins.db"
-    cors_registry_refresh_seconds: float = 5.0
-    admin_token: SecretStr | None = None
-{%- endif %}
-
-    @field_validator("cors_allow_origins", "cors_partner_origins", mode="before")
-    @classmethod
-    def _read_origins(cls, value: Any, info: ValidationInfo) -> Any:
-        if value is None:
-            return None
-        origins = normalise_origins(value, str(info.field_name).upper())
-        return tuple(origin.text for origin in origins)
-
-    @field_validator(
-        "cors_allow_methods",
-        "cors_allow_headers",
-        "cors_expose_headers",
-        "cors_partner_methods",
-        "cors_partner_headers",
-        mode="before",
-    )
-    @classmethod
-    def _read_tokens(cls, value: Any, info: ValidationInfo) -> Any:
-        name = str(info.field_name)
-        kind = "method" if name.endswith("_methods") else "header"
-        return tuple(normalise_tokens(value, name.upper(), kind))
-
-    @field_validator("cors_public_paths", mode="before")
-    @classmethod
-    def _read_public_paths(cls, value: Any) -> Any:
-        paths = normalise_path_prefixes(value, "CORS_PUBLIC_PATHS")
-        check_public_paths(paths, setting="CORS_PUBLIC_PATHS")
-        return tuple(paths)
-
-    @field_validator("cors_max_age", mode="before")
-    @classmethod
-    def _read_max_age(cls, value: Any) -> int:
-        return parse_max_age(value, "CORS_MAX_AGE")
-
-    @field_validator("csrf_exempt_paths", mode="before")
-    @classmethod
-    def _read_exempt_paths(cls, value: Any) -> Any:
-        paths = normalise_path_prefixes(value, "CSRF_EXEMPT_PATHS")
-        check_exempt_paths(paths, setting="CSRF_EXEMPT_PATHS", switch_setting="CSRF_PROTECTION")
-        return tuple(paths)
-{%- if cookiecutter.origin_registry == "database" %}
-
-    @field_validator("cors_registry_refresh_seconds", mode="before")
-    @classmethod
-    def _read_refresh_seconds(cls, value: Any) -> float:
-        return parse_refresh_seconds(value, "CORS_REGISTRY_REFRESH_SECONDS")
-
-    @field_validator("admin_token", mode="before")
-    @classmethod
-    def _read_admin_token(cls, value: Any) -> str | None:
-        return check_admin_token(value, "ADMIN_TOKEN")
-{%- endif %}
-
-    @property
-    def cors_policy(self) -> CorsPolicy:
-        """The checked CORS configuration for ``APP_ENV``."""
-        profile = Environment.DEVELOPMENT if self.app_env is Environment.TEST else self.app_env
-        origins = self.cors_allow_origins
-        if origins is None:
-            origins = tuple(o.text for o in normalise_origins(ORIGIN_PROFILES[profile], "CORS_ALLOW_ORIGINS"))
-        check_origin_rules(
-            origins,
-            environment=self.app_env,
-            allow_credentials=self.cors_allow_credentials,
-            setting="CORS_ALLOW_ORIGINS",
-            credentials_setting="CORS_ALLOW_CREDENTIALS",
-        )
-        partners = self.cors_partner_origins
-        if partners is None:
-            partners = PARTNER_PROFILES[profile]
-        if partners:
-            check_origin_rules(
-                partners,
-                environment=self.app_env,
-                allow_credentials=False,
-                setting="CORS_PARTNER_ORIGINS",
-                credentials_setting="CORS_ALLOW_CREDENTIALS",
-            )
-            check_partner_origins(
-                partners, origins, setting="CORS_PARTNER_ORIGINS", frontend_setting="CORS_ALLOW_ORIGINS"
-            )
-        return CorsPolicy(
-            environment=self.app_env,
-            allow_origins=origins,
-            allow_credentials=self.cors_allow_credentials,
-            allow_methods=self.cors_allow_methods,
-            allow_headers=self.cors_allow_headers,
-            expose_headers=self.cors_expose_headers,
-            max_age=self.cors_max_age,
-            partner_origins=partners,
-            partner_methods=self.cors_partner_methods,
-            partner_headers=self.cors_partner_headers,
-            public_paths=self.cors_public_paths,
-        )
-
-
-class ConfigurationError(Exception):
-    """The configuration cannot be used; the message is one line for the operator."""
-
-{%- if cookiecutter.origin_registry == "database" %}
 
 
 class SecretSettingError(PolicyError):
@@ -257,6 +139,140 @@ def check_admin_token(value: Any, setting: str) -> str | None:
 {%- endif %}
 
 
+def read_public_paths(value: Any, setting: str) -> tuple[str, ...]:
+    """Path prefixes every origin may read; ``/`` is refused."""
+    paths = normalise_path_prefixes(value, setting)
+    check_public_paths(paths, setting=setting)
+    return tuple(paths)
+
+
+def read_exempt_paths(value: Any, setting: str) -> tuple[str, ...]:
+    """Path prefixes other sites may post to; ``/`` is refused."""
+    paths = normalise_path_prefixes(value, setting)
+    check_exempt_paths(paths, setting=setting, switch_setting="CSRF_PROTECTION")
+    return tuple(paths)
+
+
+READERS: Final[Mapping[str, Callable[[Any, str], Any]]] = MappingProxyType(
+    {
+        "cors_max_age": parse_max_age,
+        "cors_public_paths": read_public_paths,
+        "csrf_exempt_paths": read_exempt_paths,
+{%- if cookiecutter.origin_registry == "database" %}
+        "cors_registry_refresh_seconds": parse_refresh_seconds,
+        "admin_token": check_admin_token,
+{%- endif %}
+    }
+)
+"""The other fields' readers (origins and tokens have their own): ``reader(value, SETTING)`` returns or refuses."""
+
+
+class Settings(BaseSettings):
+    """The service's configuration; see ``.env.example`` for every variable."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True)
+
+    app_env: Environment = Environment.DEVELOPMENT
+    cors_allow_origins: Annotated[tuple[str, ...] | None, NoDecode] = None
+    cors_allow_credentials: bool = {{ cookiecutter.allow_credentials }}
+    cors_allow_methods: StringList = {{ tuple_of(cookiecutter.allow_methods, "    ") }}
+    cors_allow_headers: StringList = {{ tuple_of(cookiecutter.allow_headers, "    ") }}
+    cors_expose_headers: StringList = {{ tuple_of(cookiecutter.expose_headers, "    ") }}
+    cors_max_age: int = {{ cookiecutter.max_age }}
+    cors_partner_origins: Annotated[tuple[str, ...] | None, NoDecode] = None
+    cors_partner_methods: StringList = PARTNER_METHODS
+    cors_partner_headers: StringList = ()
+    cors_public_paths: StringList = {{ tuple_of(cookiecutter.public_paths, "    ") }}
+    csrf_protection: bool = True
+    csrf_exempt_paths: StringList = ()
+{%- if cookiecutter.origin_registry == "database" %}
+    database_url: str = "sqlite:///origins.db"
+    cors_registry_refresh_seconds: float = 5.0
+    admin_token: SecretStr | None = None
+{%- endif %}
+    _cors_policy: CorsPolicy = PrivateAttr()
+
+    @field_validator("cors_allow_origins", "cors_partner_origins", mode="before")
+    @classmethod
+    def _read_origins(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None:
+            return None
+        origins = normalise_origins(value, str(info.field_name).upper())
+        return tuple(origin.text for origin in origins)
+
+    @field_validator(
+        "cors_allow_methods",
+        "cors_allow_headers",
+        "cors_expose_headers",
+        "cors_partner_methods",
+        "cors_partner_headers",
+        mode="before",
+    )
+    @classmethod
+    def _read_tokens(cls, value: Any, info: ValidationInfo) -> Any:
+        name = str(info.field_name)
+        kind = "method" if name.endswith("_methods") else "header"
+        return tuple(normalise_tokens(value, name.upper(), kind))
+
+    @field_validator(*READERS, mode="before")
+    @classmethod
+    def _read_by_its_reader(cls, value: Any, info: ValidationInfo) -> Any:
+        name = str(info.field_name)
+        return READERS[name](value, name.upper())
+
+    @property
+    def cors_policy(self) -> CorsPolicy:
+        """The checked CORS configuration for ``APP_ENV``, built once with the settings."""
+        return self._cors_policy
+
+    @model_validator(mode="after")
+    def _check_cors_policy(self) -> Self:
+        """Build the CORS configuration for ``APP_ENV``; a safety rule's :class:`PolicyError` refuses the settings."""
+        profile = self.app_env.origin_profile
+        origins = self.cors_allow_origins
+        if origins is None:
+            origins = tuple(o.text for o in normalise_origins(ORIGIN_PROFILES[profile], "CORS_ALLOW_ORIGINS"))
+        check_origin_rules(
+            origins,
+            environment=self.app_env,
+            allow_credentials=self.cors_allow_credentials,
+            setting="CORS_ALLOW_ORIGINS",
+            credentials_setting="CORS_ALLOW_CREDENTIALS",
+        )
+        partners = self.cors_partner_origins
+        if partners is None:
+            partners = PARTNER_PROFILES[profile]
+        if partners:
+            check_origin_rules(
+                partners,
+                environment=self.app_env,
+                allow_credentials=False,
+                setting="CORS_PARTNER_ORIGINS",
+                credentials_setting="CORS_ALLOW_CREDENTIALS",
+            )
+            check_partner_origins(
+                partners, origins, setting="CORS_PARTNER_ORIGINS", frontend_setting="CORS_ALLOW_ORIGINS"
+            )
+        self._cors_policy = CorsPolicy(
+            environment=self.app_env,
+            allow_origins=origins,
+            allow_credentials=self.cors_allow_credentials,
+            allow_methods=self.cors_allow_methods,
+            allow_headers=self.cors_allow_headers,
+            expose_headers=self.cors_expose_headers,
+            max_age=self.cors_max_age,
+            partner_origins=partners,
+            partner_methods=self.cors_partner_methods,
+            partner_headers=self.cors_partner_headers,
+            public_paths=self.cors_public_paths,
+        )
+        return self
+
+
+class ConfigurationError(Exception):
+    """The configuration cannot be used; the message is one line for the operator."""
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Read the settings from the environment, with ``overrides`` (such as ``app_env``) taking precedence.
 
@@ -273,21 +289,13 @@ def load_settings(**overrides: Any) -> Settings:
         ) from None
 
 
-def load_cors_policy(settings: Settings | None = None) -> CorsPolicy:
-    """Read the settings (unless given) and return their checked CORS policy."""
-    try:
-        return (settings or load_settings()).cors_policy
-    except PolicyError as error:
-        raise ConfigurationError(str(error)) from None
-
-
 def load_other_policies(environment: Environment) -> dict[Environment, CorsPolicy]:
     """The CORS policies the same settings give every other environment but test; refused ones are left out."""
     policies: dict[Environment, CorsPolicy] = {}
     for other in Environment:
         if other not in (environment, Environment.TEST):
             try:
-                policies[other] = load_cors_policy(load_settings(app_env=other))
+                policies[other] = load_settings(app_env=other).cors_policy
             except ConfigurationError:
                 continue
     return policies

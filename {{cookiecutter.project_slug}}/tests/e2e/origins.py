@@ -5,7 +5,8 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import urlsplit
 
-from {{ cookiecutter.package_name }}.cors_policy import ALL_ORIGINS, Environment, normalise_origin
+from {{ cookiecutter.package_name }}.cors_policy import Environment
+from {{ cookiecutter.package_name }}.origin_grammar import ALL_ORIGINS, normalise_origin
 
 from ..answers import ANSWERED_ORIGINS, concrete_origins
 
