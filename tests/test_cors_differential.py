@@ -123,18 +123,18 @@ def close_loop() -> Iterator[None]:
 
 
 @dataclass(frozen=True)
-class Answer:
+class RawAnswer:
     status: int | None
     headers: tuple[tuple[bytes, bytes], ...]
     body: bytes
     raised: str | None
 
-    def without_cors_headers(self) -> Answer:
+    def without_cors_headers(self) -> RawAnswer:
         headers = tuple((n, v) for n, v in self.headers if not n.lower().startswith(b"access-control-"))
-        return Answer(self.status, headers, self.body, self.raised)
+        return RawAnswer(self.status, headers, self.body, self.raised)
 
 
-def call(app: ASGIApp, method: str, path: str, headers: list[tuple[bytes, bytes]]) -> Answer:
+def call(app: ASGIApp, method: str, path: str, headers: list[tuple[bytes, bytes]]) -> RawAnswer:
     """One raw ASGI request; the answer as the server would get it."""
     headers = [(b"host", b"api.example.com"), (b"x-request-id", b"differential-test"), *headers]
     scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "path": path}
@@ -159,8 +159,8 @@ def call(app: ASGIApp, method: str, path: str, headers: list[tuple[bytes, bytes]
     start = next((m for m in messages if m["type"] == "http.response.start"), None)
     body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
     if start is None:
-        return Answer(None, (), body, raised)
-    return Answer(start["status"], tuple((bytes(n), bytes(v)) for n, v in start["headers"]), body, raised)
+        return RawAnswer(None, (), body, raised)
+    return RawAnswer(start["status"], tuple((bytes(n), bytes(v)) for n, v in start["headers"]), body, raised)
 
 
 class StockRules:
@@ -197,7 +197,7 @@ class Pair:
     stock: StockRules
     reference: ASGIApp
 
-    def expected(self, method: str, path: str, headers: list[tuple[bytes, bytes]]) -> Answer:
+    def expected(self, method: str, path: str, headers: list[tuple[bytes, bytes]]) -> RawAnswer:
         answer = call(self.reference, method, path, headers)
         origin = next((v.decode("latin-1") for n, v in headers if n == b"origin"), None)
         if origin is not None and not self.stock.rule_for(path, origin).is_allowed_origin(origin):
