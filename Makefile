@@ -27,7 +27,7 @@ $(BIN)/.installed: requirements.txt | $(BIN)/uv
 	touch $@
 
 $(SCANNERS)/bin/.installed: requirements-scanners.txt | $(BIN)/uv
-	$(BIN)/uv venv --quiet --python $(PYTHON) $(SCANNERS)
+	$(BIN)/uv venv --quiet --clear --python $(PYTHON) $(SCANNERS)
 	$(BIN)/uv pip install --quiet --python $(SCANNERS)/bin/python -r requirements-scanners.txt
 	touch $@
 
