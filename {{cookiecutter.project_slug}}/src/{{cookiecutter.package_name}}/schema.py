@@ -5,7 +5,7 @@ image carry them. :func:`migrate` brings the database to the revision this
 version of the service expects. At start-up a replica only checks, with
 :func:`prepare`: a schema at that revision is used as it is, and an empty
 database gets the schema created. Replicas starting together take turns under
-a PostgreSQL advisory lock, so the second finds what the first created
+a lock (PostgreSQL's advisory lock, SQLite's write lock), so the second finds what the first created
 instead of failing on it. A schema at an older revision (or the table made
 before the registry had migrations) stops start-up with one line naming the
 migrate command; upgrading a shared schema is a deliberate step, run once per
@@ -65,9 +65,16 @@ def current_revision(connection: Connection) -> str | None:
 
 
 def lock(connection: Connection) -> None:
-    """Take the schema lock until ``connection``'s transaction ends (PostgreSQL; SQLite needs none)."""
+    """Take the schema lock until ``connection``'s transaction ends: the one a replica changing the schema holds.
+
+    PostgreSQL: an advisory lock. SQLite: the database's write lock, taken at
+    once with ``BEGIN IMMEDIATE`` (the driver would only begin before the first
+    write, after this replica has looked and found no schema).
+    """
     if connection.dialect.name == "postgresql":
         connection.execute(select(func.pg_advisory_xact_lock(LOCK_KEY)))
+    elif connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def migrate(engine: Engine) -> tuple[str | None, str]:
