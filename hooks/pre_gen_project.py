@@ -37,7 +37,7 @@ ENTITY_REF = re.compile(r"(?:[A-Za-z]+:)?(?:[a-z0-9]+(?:-[a-z0-9]+)*/)?[A-Za-z0-
 
 # Import names of the generated service's dependencies (runtime, dev, e2e, postgresql
 # extras, with their own dependencies): a package of that name would shadow them.
-# tests/test_names.py checks that this list covers what the generated project installs.
+# tests/test_hostile_answers.py checks that this list covers what the generated project installs.
 DEPENDENCY_IMPORT_NAMES = frozenset(
     [
         "alembic",
