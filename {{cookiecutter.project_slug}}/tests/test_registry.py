@@ -22,9 +22,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import String, column, event, table, text, update
+from sqlalchemy import Connection, String, column, event, table, text, update
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
+from {{ cookiecutter.package_name }} import schema
 from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.cli import main
 from {{ cookiecutter.package_name }}.origin_registry import OriginRegistry, RefusedOriginsError, check_origins
@@ -162,6 +164,27 @@ def test_static_origins_still_apply(service: Service) -> None:
 
         assert allows(client, STATIC)
         assert allows(client, NEW)
+
+
+def test_replicas_take_the_schema_lock_in_turn(database_url: str) -> None:
+    """While one replica holds the schema lock (creating the schema), another cannot take it; it waits its turn."""
+    engine = OriginStore(database_url).engine
+    with engine.begin() as holding:
+        schema.lock(holding)
+        with engine.begin() as waiting:
+            give_up_waiting_after_200_ms(waiting)
+            with pytest.raises(OperationalError):
+                schema.lock(waiting)
+    with engine.begin() as after:
+        schema.lock(after)
+    engine.dispose()
+
+
+def give_up_waiting_after_200_ms(connection: Connection) -> None:
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("PRAGMA busy_timeout = 200")
+    else:
+        connection.exec_driver_sql("SET LOCAL lock_timeout = '200ms'")
 
 
 def issued_by_a_refresh() -> bool:
