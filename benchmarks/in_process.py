@@ -24,6 +24,7 @@ import json
 import logging
 import os
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -263,6 +264,18 @@ def costs_table(costs: Costs, first_column: str, apps: list[str], kinds: Kinds) 
 
 def costs_json(costs: Costs) -> str:
     return json.dumps({f"{name} / {kind}": round(cost, 3) for (name, kind), cost in costs.items()})
+
+
+def print_costs(
+    build: Callable[[Path], dict[str, Any]], kinds: Kinds, heading: str, table: Callable[[Costs, list[str]], str]
+) -> None:
+    """Build the apps in a scratch directory, measure them (:func:`fastest`), print the heading, table and JSON."""
+    with tempfile.TemporaryDirectory(prefix="bench-in-process-") as work:
+        apps = build(Path(work))
+        costs = fastest(apps, kinds)
+    print(heading + "\n")
+    print(table(costs, list(apps)))
+    print("\n" + costs_json(costs))
 
 
 def silence(logger_name: str) -> None:

@@ -14,7 +14,6 @@ request path's own cost (the handler's output is not part of it).
 from __future__ import annotations
 
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -47,13 +46,15 @@ def build(work: Path) -> dict[str, Any]:
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory(prefix="bench-refusals-") as work:
-        apps = build(Path(work))
-        costs = in_process.fastest(apps, KINDS)
-    print("CPU µs per kept preflight answer, in-process, fastest of 9 runs of 4,000 calls")
-    print("(a flood: the refusal log drops almost every line)\n")
-    print("\n".join(in_process.costs_table(costs, "APP_ENV", list(apps), KINDS)))
-    print("\n" + in_process.costs_json(costs))
+    heading = (
+        "CPU µs per kept preflight answer, in-process, fastest of 9 runs of 4,000 calls\n"
+        "(a flood: the refusal log drops almost every line)"
+    )
+    in_process.print_costs(build, KINDS, heading, table)
+
+
+def table(costs: in_process.Costs, apps: list[str]) -> str:
+    return "\n".join(in_process.costs_table(costs, "APP_ENV", apps, KINDS))
 
 
 if __name__ == "__main__":
