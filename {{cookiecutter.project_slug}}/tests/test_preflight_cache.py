@@ -106,11 +106,11 @@ def test_a_repeated_preflight_is_answered_from_the_cache() -> None:
     question = {"Origin": ALLOWED, "Access-Control-Request-Method": "GET"}
 
     answer(client, question)
-    kept = dict(middleware.preflight_cache.answers)
+    kept = dict(middleware.preflight_cache)
     answer(client, question)
 
     assert len(kept) == 1
-    assert middleware.preflight_cache.answers == kept
+    assert middleware.preflight_cache == kept
 
 
 @pytest.mark.parametrize("question", ["origin-refused", "method-refused", "header-refused"])
@@ -123,7 +123,7 @@ def test_every_refused_preflight_is_logged_even_when_its_answer_is_kept(
     for _ in range(3):
         assert answer(client, QUESTIONS[question])[0] == 400
 
-    assert len(middleware.preflight_cache.answers) == 1
+    assert len(middleware.preflight_cache) == 1
     refusals = [r for r in caplog.records if r.getMessage().startswith("CORS preflight refused")]
     assert len(refusals) == 3
     assert len({r.getMessage().rpartition(" request_id=")[0] for r in refusals}) == 1, "the same line, but its ID"
@@ -136,7 +136,7 @@ def test_endless_distinct_origins_use_bounded_memory() -> None:
     for number in range(MAX_ENTRIES + 50):
         assert preflight(client, f"https://{number}.example.net").status_code == 400
 
-    assert len(middleware.preflight_cache.answers) == MAX_ENTRIES
+    assert len(middleware.preflight_cache) == MAX_ENTRIES
     assert answer(client, {"Origin": ALLOWED, "Access-Control-Request-Method": "GET"})[0] == 200
 
 
@@ -154,7 +154,7 @@ def test_a_change_of_the_allowed_origins_empties_the_cache() -> None:
     assert (refused.status_code, allowed.status_code) == (400, 200)
     assert allowed.headers["access-control-allow-origin"] == later
     assert preflight(client, later).headers["access-control-allow-origin"] == later
-    assert len(middleware.preflight_cache.answers) == 1, "the refusal, given under the old origins, is gone"
+    assert len(middleware.preflight_cache) == 1, "the refusal, given under the old origins, is gone"
 
 
 def test_a_huge_question_is_answered_but_not_kept() -> None:
@@ -165,7 +165,7 @@ def test_a_huge_question_is_answered_but_not_kept() -> None:
     response = preflight(client, ALLOWED, headers=headers)
 
     assert response.status_code == 400
-    assert middleware.preflight_cache.answers == {}
+    assert middleware.preflight_cache == {}
 
 
 def test_a_preflight_never_reaches_the_routes() -> None:

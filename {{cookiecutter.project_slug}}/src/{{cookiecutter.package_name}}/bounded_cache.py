@@ -3,6 +3,8 @@
 The middleware keeps answers by request header values, which a client
 chooses: a cache holds at most :data:`MAX_ENTRIES` values, forgets the oldest
 first when full, and never keeps a key longer than :data:`MAX_KEY_BYTES`.
+An :class:`AnswerCache` also forgets every answer when the origin matcher in
+force changes, since its answers were given under the previous one.
 """
 
 from __future__ import annotations
@@ -58,3 +60,19 @@ class BoundedCache(Mapping[Key, Value], Generic[Key, Value]):
 
     def clear(self) -> None:
         self._values.clear()
+
+
+class AnswerCache(BoundedCache[Key, Value]):
+    """Answers given under one origin matcher, all forgotten when another matcher is in force."""
+
+    def __init__(self, key_bytes: Callable[[Key], int], matcher: object) -> None:
+        super().__init__(key_bytes)
+        self.answered_under = matcher
+        """The matcher in force when the kept answers were given (compared by identity)."""
+
+    def answer(self, key: Key, matcher: object) -> Value | None:
+        """The answer kept for ``key`` under ``matcher``, the matcher in force now; None if none is kept."""
+        if matcher is not self.answered_under:
+            self.clear()
+            self.answered_under = matcher
+        return self.value(key)

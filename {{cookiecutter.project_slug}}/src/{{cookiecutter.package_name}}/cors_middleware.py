@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .bounded_cache import BoundedCache
 from .cors_policy import CorsPolicy, CorsRule, Environment, RuleName, RuleSelector
 from .origin_matcher import OriginMatcher
-from .preflight_cache import PreflightAnswer, PreflightCache, PreflightQuestion, RawHeaders, preflight_question
+from .preflight_cache import PreflightAnswer, PreflightQuestion, RawHeaders, preflight_cache, preflight_question
 from .refused_preflights import PreflightRefusals
 from .simple_response_headers import SimpleResponseHeaders
 
@@ -52,7 +52,7 @@ class PolicyCORSMiddleware(CORSMiddleware):
     To an origin that is not allowed, Starlette's answer is sent without any
     ``Access-Control-*`` header.
 
-    Starlette's answer to a preflight is kept in a :class:`PreflightCache` and
+    Starlette's answer to a preflight is kept in a :func:`preflight_cache` and
     sent again to the same question, without building a response or entering
     the routes. A refused preflight is logged whether its answer is new or
     kept (:class:`PreflightRefusals`, rate-limited). The response to every
@@ -72,7 +72,7 @@ class PolicyCORSMiddleware(CORSMiddleware):
         )
         self.rule = rule
         self.current_matcher = current_matcher
-        self.preflight_cache = PreflightCache(current_matcher())
+        self.preflight_cache = preflight_cache(current_matcher())
         self.refusals = PreflightRefusals(rule, environment)
         self.simple_responses = SimpleResponseHeaders(self, current_matcher)
 

@@ -3,7 +3,7 @@
 A preflight's answer depends only on its question (the origin, the method
 and the headers it asks for, and whether it asks for private network access),
 so an answer once built is sent again to the same question. The answers are
-kept for one :class:`~.cors_policy.OriginMatcher`: when the matcher in force
+kept for one :class:`~.origin_matcher.OriginMatcher`: when the matcher in force
 changes (the allowed origins changed), they are all forgotten.
 """
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from starlette.types import Send
 
-from .bounded_cache import BoundedCache
+from .bounded_cache import AnswerCache
 from .origin_matcher import OriginMatcher
 
 RawHeaders = list[tuple[bytes, bytes]]
@@ -65,20 +65,6 @@ class PreflightAnswer:
         await send({"type": "http.response.body", "body": self.body})
 
 
-class PreflightCache:
-    """Answers by question, bounded (:mod:`.bounded_cache`), for the matcher they were given under."""
-
-    def __init__(self, matcher: OriginMatcher) -> None:
-        self.answers: BoundedCache[PreflightQuestion, PreflightAnswer] = BoundedCache(question_bytes)
-        self.answered_under = matcher
-        """The matcher in force when the kept answers were given."""
-
-    def answer(self, question: PreflightQuestion, matcher: OriginMatcher) -> PreflightAnswer | None:
-        """The kept answer to ``question`` under ``matcher``, the matcher in force now; None if none is kept."""
-        if matcher is not self.answered_under:
-            self.answers.clear()
-            self.answered_under = matcher
-        return self.answers.value(question)
-
-    def keep(self, question: PreflightQuestion, answer: PreflightAnswer) -> None:
-        self.answers.keep(question, answer)
+def preflight_cache(matcher: OriginMatcher) -> AnswerCache[PreflightQuestion, PreflightAnswer]:
+    """An empty cache of preflight answers, for answers given under ``matcher``."""
+    return AnswerCache(question_bytes, matcher)

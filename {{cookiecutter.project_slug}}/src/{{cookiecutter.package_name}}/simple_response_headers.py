@@ -19,7 +19,7 @@ from typing import Protocol
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .bounded_cache import BoundedCache
+from .bounded_cache import AnswerCache
 
 RawHeaders = list[tuple[bytes, bytes]]
 
@@ -56,16 +56,14 @@ class SimpleResponseHeaders:
     ``cors.send`` is asked what it adds to an empty response for each
     ``Origin`` value (the first header counts, as in Starlette's ``Headers``;
     None is a request without one). The answers are kept in a
-    :class:`~.bounded_cache.BoundedCache`, and all forgotten when
+    :class:`~.bounded_cache.AnswerCache`, all forgotten when
     ``current_matcher`` returns a new matcher (the allowed origins changed).
     """
 
     def __init__(self, cors: StarletteCORS, current_matcher: Callable[[], object]) -> None:
         self.cors = cors
         self.current_matcher = current_matcher
-        self.answers: BoundedCache[bytes | None, RawHeaders] = BoundedCache(origin_size)
-        self.answered_under = current_matcher()
-        """The matcher in force when the kept answers were given."""
+        self.answers: AnswerCache[bytes | None, RawHeaders] = AnswerCache(origin_size, current_matcher())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve a request that is not a preflight through the wrapped app, adding Starlette's CORS headers."""
@@ -74,11 +72,7 @@ class SimpleResponseHeaders:
             if name == b"origin":
                 origin = value
                 break
-        matcher = self.current_matcher()
-        if matcher is not self.answered_under:
-            self.answers.clear()
-            self.answered_under = matcher
-        added = self.answers.value(origin)
+        added = self.answers.answer(origin, self.current_matcher())
         if added is None:
             added = await self.ask_starlette(origin)
             self.answers.keep(origin, added)
