@@ -68,12 +68,12 @@ class PreflightRefusals:
         self.log.warning(lambda: self.refusal_of(request_headers, rules))
         return explained_refusal(refusal, rules)
 
-    def log_refusal(self, request_headers: Headers, matcher: OriginMatcher) -> bool:
-        """Log a preflight refused under ``matcher`` (the one in force); return whether the line was written.
+    def log_refusal(self, request_headers: Headers, matcher: OriginMatcher) -> None:
+        """Log a preflight refused under ``matcher`` (the one in force).
 
         The rules it broke are worked out only for a line the rate limit lets through.
         """
-        return self.log.warning(
+        self.log.warning(
             lambda: self.refusal_of(request_headers, self.rules_broken_by(request_headers, matcher))
         )
 
