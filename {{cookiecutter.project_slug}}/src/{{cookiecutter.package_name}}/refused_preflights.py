@@ -73,9 +73,7 @@ class PreflightRefusals:
 
         The rules it broke are worked out only for a line the rate limit lets through.
         """
-        self.log.warning(
-            lambda: self.refusal_of(request_headers, self.rules_broken_by(request_headers, matcher))
-        )
+        self.log.warning(lambda: self.refusal_of(request_headers, self.rules_broken_by(request_headers, matcher)))
 
     def rules_broken_by(self, request_headers: Headers, matcher: OriginMatcher) -> list[BrokenRule]:
         return broken_rules(self.rule, matcher, self.environment, preflight_request(request_headers))
